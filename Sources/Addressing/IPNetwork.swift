@@ -1,0 +1,94 @@
+/// An address with a prefix length, as CNI writes it: `"10.22.0.5/16"`.
+///
+/// The address part is kept as given (an interface address keeps its host
+/// bits); `network` gives the masked prefix. `lower`/`upper` bound the block,
+/// `contains(_:)` tests membership.
+public struct IPNetwork: Sendable, Hashable, CustomStringConvertible, Codable {
+    public var address: IPAddress
+    public var prefixLength: Int
+
+    /// Creates a prefix; nil when the length does not fit the family (0...32 or 0...128).
+    public init?(address: IPAddress, prefixLength: Int) {
+        guard prefixLength >= 0, prefixLength <= address.bitWidth else { return nil }
+        self.address = address
+        self.prefixLength = prefixLength
+    }
+
+    /// Parses `"ADDRESS/LEN"`; the length must be decimal without sign or leading zeros.
+    public init?(_ text: some StringProtocol) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let a = IPAddress(parts[0]),
+              !parts[1].isEmpty, parts[1].count <= 3, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
+              !(parts[1].count > 1 && parts[1].first == "0"),
+              let len = Int(parts[1]) else { return nil }
+        self.init(address: a, prefixLength: len)
+    }
+
+    /// The first address of the block (host bits cleared).
+    public var lower: IPAddress {
+        switch address {
+        case .v4(let a):
+            let mask: UInt32 = prefixLength == 0 ? 0 : ~UInt32(0) << (32 - prefixLength)
+            return .v4(IPv4Address(a.value & mask))
+        case .v6(let a):
+            let (hm, lm) = Self.v6Mask(prefixLength)
+            return .v6(IPv6Address(high: a.high & hm, low: a.low & lm))
+        }
+    }
+
+    /// The last address of the block (host bits set).
+    public var upper: IPAddress {
+        switch address {
+        case .v4(let a):
+            let mask: UInt32 = prefixLength == 0 ? 0 : ~UInt32(0) << (32 - prefixLength)
+            return .v4(IPv4Address(a.value | ~mask))
+        case .v6(let a):
+            let (hm, lm) = Self.v6Mask(prefixLength)
+            return .v6(IPv6Address(high: a.high | ~hm, low: a.low | ~lm))
+        }
+    }
+
+    /// The prefix itself with host bits cleared, e.g. `10.22.0.0/16` for `10.22.0.5/16`.
+    public var network: IPNetwork { IPNetwork(address: lower, prefixLength: prefixLength)! }
+
+    /// True when the address part has no host bits set.
+    public var isCanonical: Bool { address == lower }
+
+    /// Number of addresses in the block, saturated at `UInt64.max`.
+    public var size: UInt64 {
+        let hostBits = address.bitWidth - prefixLength
+        return hostBits >= 64 ? .max : UInt64(1) << UInt64(hostBits)
+    }
+
+    /// Whether `other` is inside this block (false for the other family).
+    public func contains(_ other: IPAddress) -> Bool {
+        other.isIPv4 == address.isIPv4 && lower <= other && other <= upper
+    }
+
+    /// Whether the two blocks share any address.
+    public func overlaps(_ other: IPNetwork) -> Bool {
+        contains(other.lower) || other.contains(lower)
+    }
+
+    public var description: String { "\(address)/\(prefixLength)" }
+
+    private static func v6Mask(_ len: Int) -> (UInt64, UInt64) {
+        let hm: UInt64 = len == 0 ? 0 : len >= 64 ? .max : ~UInt64(0) << UInt64(64 - len)
+        let lm: UInt64 = len <= 64 ? 0 : len == 128 ? .max : ~UInt64(0) << UInt64(128 - len)
+        return (hm, lm)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let s = try c.decode(String.self)
+        guard let n = IPNetwork(s) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "invalid CIDR \"\(s)\"")
+        }
+        self = n
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}

@@ -1,0 +1,1 @@
+// placeholder until the BridgePlugin target is written

@@ -1,0 +1,11 @@
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <linux/if_addr.h>
+#include <linux/if_bridge.h>
+#include <linux/veth.h>
+#include <linux/neighbour.h>
+#include <linux/net_namespace.h>
+#include <net/if.h>
+#include <net/if_arp.h>

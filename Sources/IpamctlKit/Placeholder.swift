@@ -1,0 +1,1 @@
+// placeholder until the IpamctlKit target is written

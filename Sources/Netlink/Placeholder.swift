@@ -1,0 +1,1 @@
+// placeholder until the Netlink target is written

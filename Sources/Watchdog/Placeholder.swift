@@ -1,0 +1,1 @@
+// placeholder until the Watchdog target is written
