@@ -1,1 +1,0 @@
-// placeholder until the IPAM target is written
