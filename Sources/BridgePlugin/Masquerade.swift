@@ -1,0 +1,69 @@
+import Addressing
+
+/// Source NAT for a network's containers, as one nftables table per network.
+///
+/// The table holds two address sets (IPv4, IPv6) and one postrouting chain
+/// whose rules masquerade traffic from a set member to anywhere outside the
+/// network's subnets and multicast. ADD adds the container's addresses to the
+/// sets; DEL deletes exactly those elements, which it can do from the lease
+/// alone, so nothing leaks when the container's netns is already gone (the
+/// reference plugin's per-container chains leak in that case).
+public struct Masquerade {
+    /// `holdfast_<network, sanitised>_<hash>`: unique per network and a valid nft identifier.
+    public let table: String
+    public let subnets: [IPNetwork]
+
+    public init(network: String, subnets: [IPNetwork]) {
+        var hash: UInt32 = 0x811c_9dc5
+        for b in network.utf8 { hash ^= UInt32(b); hash &*= 0x0100_0193 }
+        let clean = String(network.prefix(32).map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+        table = "holdfast_\(clean)_\(String(hash, radix: 16))"
+        self.subnets = subnets.map(\.network)
+    }
+
+    /// Ensures the table, sets and rules exist and adds `addresses`, in one
+    /// atomic batch. Rules are rebuilt in the same batch (flush + add), so the
+    /// chain always holds exactly two rules however many ADDs raced.
+    public func add(_ addresses: [IPAddress]) throws(MasqueradeError) {
+        guard !addresses.isEmpty else { return }
+        let v4 = subnets.filter(\.address.isIPv4).map(\.description)
+        let v6 = subnets.filter { !$0.address.isIPv4 }.map(\.description)
+        var batch = """
+        add table inet \(table)
+        add set inet \(table) masq4 { type ipv4_addr; }
+        add set inet \(table) masq6 { type ipv6_addr; }
+        add chain inet \(table) postrouting { type nat hook postrouting priority srcnat; policy accept; }
+        flush chain inet \(table) postrouting
+        add rule inet \(table) postrouting ip saddr @masq4 ip daddr != { \((v4 + ["224.0.0.0/4"]).joined(separator: ", ")) } masquerade
+        add rule inet \(table) postrouting ip6 saddr @masq6 ip6 daddr != { \((v6 + ["ff00::/8"]).joined(separator: ", ")) } masquerade
+
+        """
+        for a in addresses { batch += "add element inet \(table) \(a.isIPv4 ? "masq4" : "masq6") { \(a) }\n" }
+        try NftablesContext().run(batch, operation: "add masquerade for \(addresses.map(\.description).joined(separator: ", "))")
+    }
+
+    /// Removes `addresses` from the sets. Best effort per address: an element or
+    /// table that is already gone is success (DEL must be idempotent).
+    public func remove(_ addresses: [IPAddress]) throws(MasqueradeError) {
+        guard !addresses.isEmpty else { return }
+        let ctx = try NftablesContext()
+        var failures: [String] = []
+        for a in addresses {
+            do {
+                try ctx.run("delete element inet \(table) \(a.isIPv4 ? "masq4" : "masq6") { \(a) }\n", operation: "delete")
+            } catch {
+                if !error.message.contains("No such file or directory") { failures.append("\(a): \(error.message)") }
+            }
+        }
+        if !failures.isEmpty {
+            throw MasqueradeError(operation: "remove masquerade", message: failures.joined(separator: "; "))
+        }
+    }
+
+    /// Whether each address is a member of the table's sets (for CHECK).
+    public func contains(_ address: IPAddress) -> Bool {
+        guard let ctx = try? NftablesContext() else { return false }
+        return (try? ctx.run("get element inet \(table) \(address.isIPv4 ? "masq4" : "masq6") { \(address) }\n",
+                             operation: "get")) != nil
+    }
+}

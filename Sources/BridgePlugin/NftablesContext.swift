@@ -1,0 +1,45 @@
+import CNftables
+
+/// A libnftables context: runs nft command text in-process as one atomic
+/// batch, with output and errors captured instead of printed.
+///
+/// In-process because exec'ing `iptables`/`nft` per ADD costs milliseconds the
+/// latency budget does not have (the reference plugin does exactly that).
+final class NftablesContext {
+    private let ctx: OpaquePointer
+
+    init() throws(MasqueradeError) {
+        guard let ctx = nft_ctx_new(UInt32(NFT_CTX_DEFAULT)) else {
+            throw MasqueradeError(operation: "nft_ctx_new", message: "cannot create libnftables context")
+        }
+        self.ctx = ctx
+        _ = nft_ctx_buffer_output(ctx)
+        _ = nft_ctx_buffer_error(ctx)
+    }
+
+    deinit { nft_ctx_free(ctx) }
+
+    /// Runs `commands` as one transaction: all of it applies, or none.
+    func run(_ commands: String, operation: String) throws(MasqueradeError) {
+        let rc = nft_run_cmd_from_buffer(ctx, commands)
+        if rc != 0 {
+            let message = nft_ctx_get_error_buffer(ctx).map { String(cString: $0) } ?? "unknown error"
+            throw MasqueradeError(operation: operation, message: message.trimmingTrailingNewlines())
+        }
+    }
+}
+
+/// A failed nftables operation, with nft's own message.
+public struct MasqueradeError: Error, CustomStringConvertible, Sendable {
+    public var operation: String
+    public var message: String
+    public var description: String { "nftables \(operation): \(message)" }
+}
+
+extension String {
+    func trimmingTrailingNewlines() -> String {
+        var s = self
+        while s.last?.isNewline == true { s.removeLast() }
+        return s
+    }
+}

@@ -1,1 +1,0 @@
-// placeholder until the BridgePlugin target is written

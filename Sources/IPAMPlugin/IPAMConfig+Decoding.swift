@@ -1,0 +1,146 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Addressing
+import IPAM
+
+extension IPAMConfig {
+    /// The raw JSON shape, decoded leniently (every field optional) so that
+    /// validation below can name the exact field that is wrong.
+    struct Raw: Decodable {
+        struct RawRange: Decodable {
+            var subnet: String?
+            var rangeStart: String?
+            var rangeEnd: String?
+            var gateway: String?
+        }
+        struct RawRoute: Decodable {
+            var dst: String?
+            var gw: String?
+        }
+        var type: String?
+        var ranges: [[RawRange]]?
+        var subnet: String?
+        var rangeStart: String?
+        var rangeEnd: String?
+        var gateway: String?
+        var routes: [RawRoute]?
+        var dataDir: String?
+        var resolvConf: String?
+        // Holdfast extensions.
+        var lockTimeoutMs: Int?
+        var quarantineSeconds: Int?
+        var maxReleaseFraction: Double?
+    }
+
+    /// Decodes and validates the `ipam` object of a network config.
+    ///
+    /// - Throws: `IPAMConfigError` naming the field for malformed CIDRs, ranges
+    ///   outside their subnet, mixed families in one range set, overlapping
+    ///   range sets, a relative `dataDir`, or no ranges at all.
+    public init(ipamJSON: Data) throws(IPAMConfigError) {
+        let raw: Raw
+        do {
+            raw = try JSONDecoder().decode(Raw.self, from: ipamJSON)
+        } catch {
+            throw IPAMConfigError(field: "ipam", problem: "cannot decode: \(Self.describe(error))")
+        }
+        try self.init(raw: raw)
+    }
+
+    init(raw: Raw) throws(IPAMConfigError) {
+        var rawSets = raw.ranges ?? []
+        // host-local puts the legacy single range first.
+        if let subnet = raw.subnet {
+            rawSets.insert([Raw.RawRange(subnet: subnet, rangeStart: raw.rangeStart, rangeEnd: raw.rangeEnd, gateway: raw.gateway)], at: 0)
+        }
+        guard !rawSets.isEmpty else {
+            throw IPAMConfigError(field: "ipam.ranges", problem: "no IP ranges specified (give \"ranges\" or \"subnet\")")
+        }
+        var sets: [RangeSet] = []
+        for (i, rawSet) in rawSets.enumerated() {
+            let base = raw.subnet != nil && i == 0 ? "ipam" : "ipam.ranges[\(raw.subnet != nil ? i - 1 : i)]"
+            guard !rawSet.isEmpty else { throw IPAMConfigError(field: base, problem: "empty range set") }
+            var ranges: [IPRange] = []
+            for (j, r) in rawSet.enumerated() {
+                let f = raw.subnet != nil && i == 0 ? base : "\(base)[\(j)]"
+                ranges.append(try Self.parseRange(r, field: f))
+            }
+            let set: RangeSet
+            do { set = try RangeSet(ranges) } catch { throw IPAMConfigError(field: base, problem: "\(error)") }
+            for (k, other) in sets.enumerated() where other.overlaps(set) {
+                throw IPAMConfigError(field: base, problem: "overlaps range set \(k)")
+            }
+            sets.append(set)
+        }
+        var routes: [IPAMRoute] = []
+        for (i, r) in (raw.routes ?? []).enumerated() {
+            guard let dstText = r.dst, let dst = IPNetwork(dstText) else {
+                throw IPAMConfigError(field: "ipam.routes[\(i)].dst", problem: "invalid CIDR \(Self.quote(r.dst))")
+            }
+            var gw: IPAddress?
+            if let g = r.gw {
+                guard let a = IPAddress(g), a.isIPv4 == dst.address.isIPv4 else {
+                    throw IPAMConfigError(field: "ipam.routes[\(i)].gw", problem: "invalid gateway \(Self.quote(g)) for \(dst)")
+                }
+                gw = a
+            }
+            routes.append(IPAMRoute(destination: dst, gateway: gw))
+        }
+        let dataDir = raw.dataDir ?? Self.defaultDataDir
+        guard dataDir.hasPrefix("/"), !dataDir.contains("\0") else {
+            throw IPAMConfigError(field: "ipam.dataDir", problem: "must be an absolute path, got \(Self.quote(dataDir))")
+        }
+        if let ms = raw.lockTimeoutMs, !(1...600_000).contains(ms) {
+            throw IPAMConfigError(field: "ipam.lockTimeoutMs", problem: "must be 1...600000, got \(ms)")
+        }
+        if let s = raw.quarantineSeconds, !(0...86_400).contains(s) {
+            throw IPAMConfigError(field: "ipam.quarantineSeconds", problem: "must be 0...86400, got \(s)")
+        }
+        if let f = raw.maxReleaseFraction, !(f > 0 && f <= 1) {
+            throw IPAMConfigError(field: "ipam.maxReleaseFraction", problem: "must be in (0, 1], got \(f)")
+        }
+        self.init(rangeSets: sets, routes: routes, dataDir: dataDir, resolvConf: raw.resolvConf,
+                  lockTimeout: raw.lockTimeoutMs.map { .milliseconds($0) } ?? Self.defaultLockTimeout,
+                  quarantine: raw.quarantineSeconds.map { .seconds($0) } ?? Self.defaultQuarantine,
+                  maxReleaseFraction: raw.maxReleaseFraction ?? 0.5)
+    }
+
+    private static func parseRange(_ r: Raw.RawRange, field: String) throws(IPAMConfigError) -> IPRange {
+        guard let s = r.subnet else { throw IPAMConfigError(field: "\(field).subnet", problem: "missing") }
+        guard let subnet = IPNetwork(s) else {
+            throw IPAMConfigError(field: "\(field).subnet", problem: "invalid CIDR \(quote(s))")
+        }
+        func addr(_ text: String?, _ name: String) throws(IPAMConfigError) -> IPAddress? {
+            guard let text else { return nil }
+            guard let a = IPAddress(text) else {
+                throw IPAMConfigError(field: "\(field).\(name)", problem: "invalid IP address \(quote(text))")
+            }
+            return a
+        }
+        let start = try addr(r.rangeStart, "rangeStart")
+        let end = try addr(r.rangeEnd, "rangeEnd")
+        let gw = try addr(r.gateway, "gateway")
+        do {
+            return try IPRange(subnet: subnet, rangeStart: start, rangeEnd: end, gateway: gw)
+        } catch {
+            throw IPAMConfigError(field: field, problem: "\(error)")
+        }
+    }
+
+    static func quote(_ s: String?) -> String { s.map { "\"\($0)\"" } ?? "(missing)" }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c), DecodingError.dataCorrupted(let c):
+            let path = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return "\(path.isEmpty ? "" : "at \(path.dropFirst(path.hasPrefix(".") ? 1 : 0)): ")\(c.debugDescription)"
+        case DecodingError.keyNotFound(let k, _):
+            return "missing key \(k.stringValue)"
+        default:
+            return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,156 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Addressing
+import IPAM
+import LeaseStore
+
+/// Allocation, release, GC and status for one network's store.
+///
+/// Shared by `holdfast-ipam` (exec'd by any main plugin) and `holdfast`
+/// (in-process, so the bridge plugin pays for one process and one store
+/// transaction per ADD). Every mutation runs inside `LeaseStore.write`, that is
+/// under the network's flock with a deadline and committed with `fsync` before
+/// the caller prints a result.
+public final class IPAMService {
+    public let network: String
+    public let config: IPAMConfig
+    public let store: LeaseStore
+    /// Injected so tests can move time (quarantine expiry).
+    public var now: @Sendable () -> Date = { Date() }
+
+    /// Opens (or creates) the network's store.
+    /// - Throws: `StoreError` for an invalid network name or a corrupt store.
+    public init(network: String, config: IPAMConfig) throws {
+        self.network = network
+        self.config = config
+        self.store = try LeaseStore.open(StoreLocation(dataDir: config.dataDir, network: network))
+    }
+
+    /// Returns the attachment's leases, allocating one address per range set if
+    /// it has none. A retried ADD for the same attachment gets its existing
+    /// leases back, never a second set.
+    ///
+    /// `requested` addresses (CNI_ARGS `IP=`, `args.cni.ips`, `runtimeConfig.ips`)
+    /// are placed in the range set that contains them; the others allocate
+    /// round-robin. `isLive` lets the caller veto candidates it sees configured in
+    /// the kernel (the last line of defence against handing out a live address).
+    public func allocate(_ attachment: Attachment, details: AttachmentDetails, requested: [IPAddress] = [],
+                         isLive: (IPAddress) -> Bool = { _ in false },
+                         inTransaction extra: (LeaseTransaction, [Lease]) throws -> Void = { _, _ in }) throws -> [Lease] {
+        let now = self.now()
+        return try store.write(lockTimeout: config.lockTimeout) { txn in
+            let existing = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
+                .filter { $0.state == .active }
+            if !existing.isEmpty {
+                try extra(txn, existing)
+                return existing.sorted { $0.rangeSetIndex < $1.rangeSetIndex }
+            }
+            if let reason = try txn.meta(MetaKey.frozen) {
+                throw IPAMServiceError.frozen(network: network, reason: reason)
+            }
+            var pending = requested
+            var leases: [Lease] = []
+            for (index, set) in config.rangeSets.enumerated() {
+                let availability: (IPAddress) throws -> Availability = { address in
+                    if isLive(address) { return .taken }
+                    return try txn.availability(of: address, now: now, quarantine: self.config.quarantine)
+                }
+                let address: IPAddress
+                if let i = pending.firstIndex(where: { set.range(containing: $0) != nil }) {
+                    let wanted = pending.remove(at: i)
+                    do {
+                        address = try Allocator.allocate(requested: wanted, in: set, availability: availability).0
+                    } catch let error as IPAMError {
+                        throw IPAMServiceError.requestedUnavailable(address: wanted.description, detail: "\(error)")
+                    }
+                } else {
+                    do {
+                        address = try Allocator.allocate(in: set, after: try txn.lastReserved(rangeSet: index),
+                                                         availability: availability).0
+                    } catch let error as IPAMError {
+                        throw IPAMServiceError.exhausted(network: network, rangeSet: index, detail: "\(error)")
+                    }
+                    try txn.setLastReserved(address, rangeSet: index)
+                }
+                let lease = Lease(address: address, rangeSetIndex: index, containerID: attachment.containerID,
+                                  ifname: attachment.ifname, netns: details.netns, createdAt: now,
+                                  hostInterface: details.hostInterface, hostIfindex: details.hostIfindex,
+                                  containerMAC: details.containerMAC, bootID: details.bootID)
+                try txn.insert(lease)
+                leases.append(lease)
+            }
+            guard pending.isEmpty else {
+                throw IPAMServiceError.requestedUnplaced(pending.map(\.description))
+            }
+            try extra(txn, leases)
+            return leases
+        }
+    }
+
+    /// Releases the attachment's leases. Idempotent: no lease is success.
+    /// While the network is frozen the leases move to `pendingRelease` instead,
+    /// and `unfreeze` releases them.
+    @discardableResult
+    public func release(_ attachment: Attachment, reason: String = "del") throws -> [Lease] {
+        let now = self.now()
+        return try store.write(lockTimeout: config.lockTimeout) { txn in
+            let leases = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
+            let frozen = try txn.meta(MetaKey.frozen) != nil
+            for var lease in leases {
+                if frozen {
+                    lease.state = .pendingRelease
+                    try txn.update(lease)
+                } else {
+                    try txn.release(lease, reason: reason, at: now)
+                }
+            }
+            return leases
+        }
+    }
+
+    /// The attachment's current leases, read without the writer's lock.
+    public func leases(for attachment: Attachment) throws -> [Lease] {
+        try store.read { try $0.leases(containerID: attachment.containerID, ifname: attachment.ifname) }
+    }
+
+    /// Releases every lease whose attachment is not in `valid` (CNI GC).
+    ///
+    /// Refuses, releasing nothing, when `valid` is empty while leases exist, or
+    /// when it would release more than `config.maxReleaseFraction` of them,
+    /// unless `force` is set: an empty or truncated list from a confused runtime
+    /// must never wipe a network (DESIGN.md invariant 6).
+    @discardableResult
+    public func garbageCollect(valid: Set<Attachment>, force: Bool = false) throws -> [Lease] {
+        let now = self.now()
+        return try store.write(lockTimeout: config.lockTimeout) { txn in
+            let all = try txn.leases()
+            let stale = all.filter { !valid.contains(Attachment(containerID: $0.containerID, ifname: $0.ifname)) }
+            if !force && !stale.isEmpty {
+                if valid.isEmpty {
+                    throw IPAMServiceError.massReleaseRefused(
+                        "GC refused: cni.dev/valid-attachments is empty but \(all.count) lease(s) exist; "
+                        + "an empty list is treated as a failed inventory. Dry-run with `ipamctl release --all`, "
+                        + "then force with `ipamctl release --all --apply --force`")
+                }
+                let limit = Int((Double(all.count) * config.maxReleaseFraction).rounded(.down))
+                if stale.count > max(limit, 1) {
+                    throw IPAMServiceError.massReleaseRefused(
+                        "GC refused: it would release \(stale.count) of \(all.count) lease(s), more than the limit "
+                        + "of \(Int(config.maxReleaseFraction * 100))% (ipam.maxReleaseFraction); "
+                        + "dry-run with `ipamctl release`, then force with `--apply --force`")
+                }
+            }
+            for lease in stale { try txn.release(lease, reason: "gc", at: now) }
+            return stale
+        }
+    }
+}
+
+/// Keys of the store's `meta` table that the plugin and `ipamctl` share.
+public enum MetaKey {
+    /// Present while the network is frozen; the value is the operator's reason.
+    public static let frozen = "frozen"
+}

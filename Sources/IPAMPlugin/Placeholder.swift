@@ -1,1 +1,0 @@
-// placeholder until the IPAMPlugin target is written

@@ -1,0 +1,24 @@
+import ArgumentParser
+
+/// `ipamctl`: inspect and operate Holdfast lease stores.
+///
+/// Read commands open stores read-only and never take the allocation lock, so
+/// an operator (or a metrics scrape) can never stall ADD/DEL. Destructive
+/// commands dry-run by default.
+public struct Ipamctl: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "ipamctl",
+        abstract: "Inspect and operate Holdfast IPAM lease stores.",
+        subcommands: [Leases.self, Show.self, History.self, Pools.self])
+
+    public init() {}
+}
+
+/// Options every subcommand shares: where the stores are and which network.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "Directory holding one store per network (the ipam dataDir).")
+    var dataDir: String = "/var/lib/holdfast/networks"
+
+    @Option(name: [.short, .long], help: "Only this network (default: every network under --data-dir).")
+    var network: String?
+}

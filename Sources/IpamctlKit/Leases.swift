@@ -1,0 +1,65 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import ArgumentParser
+import IPAM
+import LeaseStore
+
+extension Ipamctl {
+    /// Lists live leases from a consistent snapshot, without the writer's lock.
+    struct Leases: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List leases (table, or --json).")
+        @OptionGroup var store: StoreOptions
+        @Flag(help: "Print JSON instead of a table.") var json = false
+
+        func run() throws {
+            let catalog = StoreCatalog(dataDir: store.dataDir)
+            var rows: [LeaseView] = []
+            for network in try catalog.selected(store.network) {
+                let leases = try catalog.open(network).read { try $0.leases() }
+                rows += leases.map { LeaseView(network: network, lease: $0) }
+            }
+            if json {
+                try Output.printJSON(rows)
+            } else {
+                Output.printTable(header: ["NETWORK", "ADDRESS", "CONTAINER", "IFNAME", "HOST-IF", "MAC", "STATE", "CREATED"],
+                                  rows: rows.map(\.tableRow))
+            }
+        }
+    }
+}
+
+/// A lease as ipamctl shows it: flat, with its network.
+struct LeaseView: Encodable {
+    var network: String
+    var address: String
+    var containerID: String
+    var ifname: String
+    var netns: String?
+    var hostInterface: String?
+    var containerMAC: String?
+    var state: String
+    var created: String
+    var ended: String?
+    var reason: String?
+
+    init(network: String, lease: Lease, endedAt: Date? = nil, reason: String? = nil) {
+        self.network = network
+        address = lease.address.description
+        containerID = lease.containerID
+        ifname = lease.ifname
+        netns = lease.netns
+        hostInterface = lease.hostInterface
+        containerMAC = lease.containerMAC
+        state = lease.state.rawValue
+        created = Output.timestamp(lease.createdAt)
+        ended = endedAt.map(Output.timestamp)
+        self.reason = reason
+    }
+
+    var tableRow: [String] {
+        [network, address, containerID, ifname, hostInterface ?? "-", containerMAC ?? "-", state, created]
+    }
+}

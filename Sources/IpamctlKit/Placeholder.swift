@@ -1,1 +1,0 @@
-// placeholder until the IpamctlKit target is written

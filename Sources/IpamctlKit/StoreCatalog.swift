@@ -1,0 +1,46 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Glibc
+import LeaseStore
+
+/// Finds the networks under a data directory and opens their stores read-only.
+struct StoreCatalog {
+    var dataDir: String
+
+    /// Network names: every subdirectory holding a `leases.db`, sorted.
+    func networks() throws -> [String] {
+        guard let dir = opendir(dataDir) else {
+            if errno == ENOENT { return [] }
+            throw ValidationError("cannot read data directory \(dataDir): \(String(cString: strerror(errno)))")
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            guard !name.hasPrefix(".") else { continue }
+            if access("\(dataDir)/\(name)/leases.db", F_OK) == 0 { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// The networks selected by `--network` (validated to exist) or all of them.
+    func selected(_ network: String?) throws -> [String] {
+        if let network {
+            let location = try StoreLocation(dataDir: dataDir, network: network)
+            guard access(location.databasePath, F_OK) == 0 else {
+                throw ValidationError("unknown network \"\(network)\": no store at \(location.databasePath)")
+            }
+            return [network]
+        }
+        return try networks()
+    }
+
+    func open(_ network: String) throws -> LeaseStore {
+        try LeaseStore.openReadOnly(StoreLocation(dataDir: dataDir, network: network))
+    }
+}

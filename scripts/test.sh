@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up dependencies, builds, and runs every test: Swift unit tests, then the
+# integration tests that exec the release binaries in network namespaces.
+# Needs root (namespaces, veths, bridges, cgroups).
+source "$(dirname "$0")/lib.sh"
+"$HOLDFAST_ROOT/scripts/setup.sh"
+"$HOLDFAST_ROOT/scripts/build.sh"
+cd "$HOLDFAST_ROOT"
+log "unit tests"
+swift test 2>&1 | tee /tmp/holdfast-unit.log | grep -vE '^(\[[0-9]+/[0-9]+\]|Compiling|Building|Emitting|Write)' || { tail -50 /tmp/holdfast-unit.log; exit 1; }
+grep -qE 'Test run with [0-9]+ tests? .*passed|Executed [0-9]+ tests?, with 0 failures' /tmp/holdfast-unit.log || { echo "unit tests did not report success" >&2; exit 1; }
+log "integration tests"
+python3 -m pytest -q -rs Tests/integration "$@"
