@@ -6,6 +6,7 @@ import Foundation
 import Addressing
 import IPAM
 import LeaseStore
+import CNI
 
 /// Allocation, release, GC and status for one network's store.
 ///
@@ -39,14 +40,14 @@ public final class IPAMService {
     /// the kernel (the last line of defence against handing out a live address).
     public func allocate(_ attachment: Attachment, details: AttachmentDetails, requested: [IPAddress] = [],
                          isLive: (IPAddress) -> Bool = { _ in false },
-                         inTransaction extra: (LeaseTransaction, [Lease]) throws -> Void = { _, _ in }) throws -> [Lease] {
+                         inTransaction extra: (LeaseTransaction, [Lease]) throws -> Void = { _, _ in }) throws -> Allocation {
         let now = self.now()
         return try store.write(lockTimeout: config.lockTimeout) { txn in
             let existing = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
                 .filter { $0.state == .active }
             if !existing.isEmpty {
                 try extra(txn, existing)
-                return existing.sorted { $0.rangeSetIndex < $1.rangeSetIndex }
+                return Allocation(leases: existing.sorted { $0.rangeSetIndex < $1.rangeSetIndex }, reused: true)
             }
             if let reason = try txn.meta(MetaKey.frozen) {
                 throw IPAMServiceError.frozen(network: network, reason: reason)
@@ -85,8 +86,9 @@ public final class IPAMService {
             guard pending.isEmpty else {
                 throw IPAMServiceError.requestedUnplaced(pending.map(\.description))
             }
+            try PoolRecord.record(config, in: txn)
             try extra(txn, leases)
-            return leases
+            return Allocation(leases: leases, reused: false)
         }
     }
 
@@ -147,6 +149,15 @@ public final class IPAMService {
             return stale
         }
     }
+}
+
+/// The outcome of `IPAMService.allocate`.
+public struct Allocation: Sendable {
+    /// One lease per range set, in range-set order.
+    public var leases: [Lease]
+    /// True when the attachment already held these leases (a retried ADD): a
+    /// failing caller must not release them on rollback.
+    public var reused: Bool
 }
 
 /// Keys of the store's `meta` table that the plugin and `ipamctl` share.

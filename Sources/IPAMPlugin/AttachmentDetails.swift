@@ -1,14 +1,3 @@
-/// The CNI identity of one attachment: a lease belongs to exactly one.
-public struct Attachment: Sendable, Hashable, Codable, CustomStringConvertible {
-    public var containerID: String
-    public var ifname: String
-    public init(containerID: String, ifname: String) {
-        self.containerID = containerID
-        self.ifname = ifname
-    }
-    public var description: String { "\(containerID)/\(ifname)" }
-}
-
 /// What the caller knows about the attachment's kernel objects when it
 /// allocates, recorded in the lease so reconcile can later prove from kernel
 /// state whether the holder still exists.
