@@ -1,1 +1,4 @@
-print("not yet")
+import BridgePlugin
+import CNI
+
+CNIDispatcher.main(plugin: BridgePlugin(), about: "holdfast: CNI bridge plugin that never hands out a live address")

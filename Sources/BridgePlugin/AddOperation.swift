@@ -1,0 +1,99 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Addressing
+import CNI
+import IPAM
+import IPAMPlugin
+import Netlink
+
+/// One ADD: bridge, veth, lease, container addresses and routes, gateway,
+/// masquerade. Every change registers its undo step first, so a failure at any
+/// point leaves no veth, lease or rule behind.
+struct AddOperation {
+    let request: CNIRequest
+    let attachment: Attachment
+    let config: BridgeConfig
+    let netnsPath: String
+
+    init(request: CNIRequest) throws {
+        self.request = request
+        attachment = try request.environment.requireAttachment()
+        config = try BridgeConfig(json: request.config.bytes)
+        guard let netns = request.environment.netns else {
+            throw CNIError.invalidEnvironment("required env variables [CNI_NETNS] missing")
+        }
+        netnsPath = netns
+    }
+
+    func run() throws -> CNIResult {
+        // 1. Validate everything that can be validated before touching the kernel.
+        let namespace = try ContainerNamespace.open(netnsPath)
+        let ipam = try IPAMBackend(request: request)
+        let nl = try NetlinkSocket()
+        var undo = Rollback()
+        do {
+            // 2. The bridge (shared by every attachment; never rolled back).
+            let bridge = try BridgeDevice.ensure(config, netlink: nl)
+
+            // 3. The veth pair, the container end born inside the netns. A leftover
+            //    from an earlier, interrupted ADD of this attachment is rebuilt.
+            let hostName = InterfaceName.hostVeth(containerID: attachment.containerID, ifname: attachment.ifname)
+            if let stale = try nl.link(named: hostName) { try nl.deleteLink(index: stale.index) }
+            if try namespace.run({ try NetlinkSocket().link(named: attachment.ifname) }) != nil {
+                throw BridgeError.interfaceExists(name: attachment.ifname, netns: netnsPath)
+            }
+            let containerMAC = MACAddress.randomLocal()
+            try nl.addVethPair(name: hostName, peerName: attachment.ifname, mtu: config.mtu ?? bridge.mtu,
+                               peerMAC: containerMAC, peerNetnsFD: namespace.fd)
+            undo.add("delete \(hostName)") { try? nl.deleteLink(named: hostName) }
+            guard let host = try nl.link(named: hostName) else {
+                throw BridgeError.system("veth \(hostName) vanished after creation", ENODEV)
+            }
+            try HostPort.attach(host, to: bridge, config: config, netlink: nl)
+
+            // 4. Addresses: in-process lease (recording veth, ifindex, MAC) or delegated IPAM.
+            let details = AttachmentDetails(netns: netnsPath, hostInterface: hostName, hostIfindex: host.index,
+                                            containerMAC: containerMAC.description, bootID: BootID.current)
+            let live = LiveAddresses(bridge: bridge, netlink: nl)
+            let outcome = try ipam.allocate(request, attachment: attachment, details: details, isLive: live.contains)
+            if outcome.newlyAllocated {
+                undo.add("release lease") { _ = try ipam.release(request, attachment: attachment) }
+            }
+            var ipamResult = outcome.result
+            guard !ipamResult.ips.isEmpty else { throw CNIError.invalidConfig("IPAM returned no addresses") }
+            if config.isDefaultGateway { ipamResult.routes += DefaultRoutes.missing(in: ipamResult) }
+
+            // 5. Inside the container: addresses, link up, routes.
+            let containerLink = try namespace.run {
+                try ContainerInterface.configure(name: attachment.ifname, ips: ipamResult.ips, routes: ipamResult.routes,
+                                                 enableDAD: config.enableDAD)
+            }
+
+            // 6. Gateway addresses on the bridge, forwarding, masquerade.
+            if config.isGateway { try BridgeDevice.ensureGateways(for: ipamResult.ips, on: bridge, config: config, netlink: nl) }
+            if config.ipMasq {
+                let masquerade = Masquerade(network: request.config.name, subnets: ipamResult.ips.map(\.address.network))
+                let addresses = ipamResult.ips.map(\.address.address)
+                try masquerade.add(addresses)
+                undo.add("remove masquerade") { try masquerade.remove(addresses) }
+            }
+
+            // 7. The result: bridge, host veth, container interface (index 2).
+            var result = ipamResult
+            result.interfaces = [
+                CNIResult.Interface(name: bridge.name, mac: bridge.mac),
+                CNIResult.Interface(name: hostName, mac: host.mac),
+                CNIResult.Interface(name: attachment.ifname, mac: containerLink.mac ?? containerMAC, sandbox: netnsPath),
+            ]
+            for i in result.ips.indices { result.ips[i].interface = 2 }
+            return result
+        } catch {
+            let failures = undo.run()
+            if !failures.isEmpty { Log.error("ADD rollback incomplete: \(failures.joined(separator: "; "))") }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Addressing
+import CNI
+import Glibc
+import Netlink
+
+/// The container end of the veth, configured from inside its namespace.
+enum ContainerInterface {
+    /// Adds the addresses, brings the link up and adds the routes. Must run
+    /// inside the container's namespace (see `ContainerNamespace.run`).
+    static func configure(name: String, ips: [CNIResult.IPConfig], routes: [CNIResult.Route],
+                          enableDAD: Bool) throws -> Link {
+        let nl = try NetlinkSocket()
+        guard let link = try nl.link(named: name) else { throw BridgeError.system("container interface \(name) missing", ENODEV) }
+        if ips.contains(where: { !$0.address.address.isIPv4 }) {
+            // Accept router advertisements off: routes come from the result only.
+            try? Sysctl.set("net/ipv6/conf/\(name)/accept_ra", "0")
+        }
+        for ip in ips {
+            // ip addr add ADDRESS/PREFIX dev NAME [nodad]
+            try nl.addAddress(ip.address, linkIndex: link.index, noDAD: !enableDAD && !ip.address.address.isIPv4)
+        }
+        // ip link set NAME up
+        try nl.setLink(index: link.index, up: true)
+        for route in routes {
+            let gateway = route.gw ?? ips.first { $0.address.address.isIPv4 == route.dst.address.isIPv4 }?.gateway
+            // ip route add DST via GW dev NAME
+            let r = Netlink.Route(destination: route.dst, gateway: gateway, outputIndex: link.index, mtu: route.mtu,
+                                  advmss: route.advmss, priority: route.priority.map { UInt32($0) },
+                                  table: route.table.map { UInt32($0) }, scope: route.scope.map { UInt8($0) })
+            do { try nl.addRoute(r) } catch where error.isExists { /* a retried ADD or an earlier plugin added it */ }
+        }
+        return link
+    }
+}
+
+/// `isDefaultGateway`: a default route per family via that family's gateway,
+/// unless the IPAM result already routes the default.
+enum DefaultRoutes {
+    static func missing(in result: CNIResult) -> [CNIResult.Route] {
+        var out: [CNIResult.Route] = []
+        for isV4 in [true, false] {
+            guard let gw = result.ips.first(where: { $0.address.address.isIPv4 == isV4 })?.gateway else { continue }
+            let hasDefault = result.routes.contains { $0.dst.prefixLength == 0 && $0.dst.address.isIPv4 == isV4 }
+            if !hasDefault, let dst = IPNetwork(isV4 ? "0.0.0.0/0" : "::/0") { out.append(CNIResult.Route(dst: dst, gw: gw)) }
+        }
+        return out
+    }
+}
+
+/// Addresses the kernel shows configured on the bridge itself, so the
+/// allocator never picks one of them (for example an operator's address on
+/// the bridge). Issue 4 extends this to every container behind the bridge.
+struct LiveAddresses {
+    let addresses: Set<IPAddress>
+
+    init(bridge: Link, netlink nl: NetlinkSocket) {
+        addresses = Set(((try? nl.addresses(linkIndex: bridge.index)) ?? []).map(\.address.address))
+    }
+
+    func contains(_ address: IPAddress) -> Bool { addresses.contains(address) }
+}
+
+extension MACAddress {
+    /// A random unicast, locally administered MAC (the kernel's `eth_random_addr` rule).
+    static func randomLocal() -> MACAddress {
+        var bytes = [UInt8](repeating: 0, count: 6)
+        _ = bytes.withUnsafeMutableBytes { getrandom($0.baseAddress, 6, 0) }
+        bytes[0] = (bytes[0] & 0xfe) | 0x02
+        return MACAddress(bytes: bytes)!
+    }
+}

@@ -1,0 +1,41 @@
+import Addressing
+import CNI
+import IPAMPlugin
+import Netlink
+
+/// One DEL: best effort and idempotent. Every step runs even when an earlier
+/// one failed; the first failure is reported after all have been tried. Works
+/// without the container's netns: the host veth name is derived from the
+/// attachment, and masquerade entries come from the lease or `prevResult`.
+struct DelOperation {
+    let request: CNIRequest
+
+    func run() throws {
+        let attachment = try request.environment.requireAttachment()
+        let config = try BridgeConfig(json: request.config.bytes)
+        let ipam = try IPAMBackend(request: request)
+        var failures: [any Error] = []
+        let addresses = ipam.knownAddresses(request, attachment: attachment)
+
+        // 1. The veth: deleting the host end removes the container end with it.
+        let hostName = InterfaceName.hostVeth(containerID: attachment.containerID, ifname: attachment.ifname)
+        do {
+            let nl = try NetlinkSocket()
+            do { try nl.deleteLink(named: hostName) } catch where error.isNoDevice { /* already gone */ }
+        } catch { failures.append(error) }
+
+        // 2. Masquerade entries, found from the lease, so no netns is needed.
+        if config.ipMasq && !addresses.isEmpty {
+            let subnets = addresses.compactMap { IPNetwork(address: $0, prefixLength: $0.bitWidth) }
+            do { try Masquerade(network: request.config.name, subnets: subnets).remove(addresses) } catch { failures.append(error) }
+        }
+
+        // 3. The lease (or the delegated IPAM's DEL).
+        do { try ipam.release(request, attachment: attachment) } catch { failures.append(error) }
+
+        if let first = failures.first {
+            if failures.count > 1 { Log.error("DEL: \(failures.count) steps failed: \(failures.map { "\($0)" }.joined(separator: "; "))") }
+            throw first
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import Addressing
+import CNI
+import IPAMPlugin
+import Netlink
+
+/// GC (CNI 1.1.0): releases leases of attachments the runtime no longer lists
+/// (the IPAM layer refuses an empty list or a mass release), then removes
+/// those attachments' host veths and masquerade entries.
+struct GCOperation {
+    let request: CNIRequest
+
+    func run() throws {
+        let config = try BridgeConfig(json: request.config.bytes)
+        guard let valid = request.config.validAttachments else {
+            throw CNIError.invalidConfig("GC needs \"cni.dev/valid-attachments\"")
+        }
+        let ipam = try IPAMBackend(request: request)
+        let released = try ipam.garbageCollect(request, valid: Set(valid))
+        guard !released.isEmpty else { return }
+        let nl = try NetlinkSocket()
+        for lease in released {
+            let name = lease.hostInterface ?? InterfaceName.hostVeth(containerID: lease.containerID, ifname: lease.ifname)
+            do { try nl.deleteLink(named: name) } catch where error.isNoDevice {} catch { Log.error("GC: delete \(name): \(error)") }
+        }
+        if config.ipMasq {
+            let addresses = released.map(\.address)
+            do { try Masquerade(network: request.config.name, subnets: []).remove(addresses) } catch { Log.error("GC: \(error)") }
+        }
+    }
+}

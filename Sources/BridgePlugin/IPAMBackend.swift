@@ -1,0 +1,98 @@
+import Addressing
+import CNI
+import IPAM
+import IPAMPlugin
+
+/// Where the bridge plugin's addresses come from.
+///
+/// `holdfast-ipam` runs in-process (no extra exec, one store transaction per
+/// ADD, and the lease records the veth and MAC); any other IPAM type is exec'd
+/// from CNI_PATH as the spec's delegation section says.
+enum IPAMBackend {
+    case inProcess(IPAMService)
+    case delegated(type: String)
+
+    static let inProcessType = "holdfast-ipam"
+
+    /// Chooses and validates the backend before the plugin touches the kernel,
+    /// so a bad ipam config fails without leaving anything behind.
+    init(request: CNIRequest) throws(CNIError) {
+        guard let type = request.config.ipamType else { throw .invalidConfig("missing \"ipam\" section or its \"type\"") }
+        if type == Self.inProcessType {
+            self = .inProcess(try HoldfastIPAMPlugin.service(for: request.config))
+        } else {
+            self = .delegated(type: type)
+        }
+    }
+
+    /// The IPAM result plus, for in-process IPAM, the leases behind it.
+    struct Outcome {
+        var result: CNIResult
+        var leases: [Lease]
+        /// False when the addresses were already held (retried ADD): rollback must keep them.
+        var newlyAllocated: Bool
+    }
+
+    func allocate(_ request: CNIRequest, attachment: Attachment, details: AttachmentDetails,
+                  isLive: (IPAddress) -> Bool) throws -> Outcome {
+        switch self {
+        case .inProcess(let service):
+            let builder = IPAMResultBuilder(config: service.config)
+            let dns = try builder.dns()
+            let requested = try RequestedAddresses.parse(request)
+            let allocation = try service.allocate(attachment, details: details, requested: requested, isLive: isLive)
+            return Outcome(result: builder.result(for: allocation.leases, dns: dns), leases: allocation.leases,
+                           newlyAllocated: !allocation.reused)
+        case .delegated(let type):
+            return Outcome(result: try DelegatedPlugin.add(type: type, request: request), leases: [], newlyAllocated: true)
+        }
+    }
+
+    /// Releases the attachment's addresses; returns those it knew of.
+    @discardableResult
+    func release(_ request: CNIRequest, attachment: Attachment) throws -> [IPAddress] {
+        switch self {
+        case .inProcess(let service):
+            return try service.release(attachment).map(\.address)
+        case .delegated(let type):
+            _ = try DelegatedPlugin.exec(type: type, command: .del, request: request)
+            return (request.config.prevResult?.ips ?? []).map(\.address.address)
+        }
+    }
+
+    /// Addresses the attachment holds, for DEL to clean up masquerade entries
+    /// even when the netns is gone.
+    func knownAddresses(_ request: CNIRequest, attachment: Attachment) -> [IPAddress] {
+        if case .inProcess(let service) = self, let leases = try? service.leases(for: attachment), !leases.isEmpty {
+            return leases.map(\.address)
+        }
+        return (request.config.prevResult?.ips ?? []).map(\.address.address)
+    }
+
+    func check(_ request: CNIRequest, attachment: Attachment) throws {
+        switch self {
+        case .inProcess(let service):
+            try service.check(attachment, expected: (request.config.prevResult?.ips ?? []).map(\.address.address))
+        case .delegated(let type):
+            _ = try DelegatedPlugin.exec(type: type, command: .check, request: request)
+        }
+    }
+
+    func status(_ request: CNIRequest) throws {
+        switch self {
+        case .inProcess(let service): try service.status()
+        case .delegated(let type): _ = try DelegatedPlugin.exec(type: type, command: .status, request: request)
+        }
+    }
+
+    /// GC: returns the leases released (in-process) so the caller can remove
+    /// their veths and masquerade entries.
+    func garbageCollect(_ request: CNIRequest, valid: Set<Attachment>) throws -> [Lease] {
+        switch self {
+        case .inProcess(let service): return try service.garbageCollect(valid: valid)
+        case .delegated(let type):
+            _ = try DelegatedPlugin.exec(type: type, command: .gc, request: request)
+            return []
+        }
+    }
+}
