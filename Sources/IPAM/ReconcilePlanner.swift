@@ -29,6 +29,13 @@ import Addressing
 ///    an empty inventory and "every lease is stale" are the expected truth, and
 ///    the boot id proves it independently of the inventory, so reconcile at start
 ///    needs no operator. They still wait when the inventory failed.
+///
+/// `Lease.state` is not consulted: a `.pendingRelease` lease is judged on the same
+/// evidence. Callers must not reconcile a frozen network (freeze exists to keep
+/// the store exactly as it was during an incident).
+///
+/// Output order is deterministic: `keep` and `release` follow the input order,
+/// `adopt` and `conflicts` are sorted by address.
 public enum ReconcilePlanner {
     public static func plan(leases: [Lease], inventory: Inventory, policy: ReconcilePolicy) -> ReconcilePlan {
         let holders = Self.holders(inventory.observed)
@@ -36,12 +43,22 @@ public enum ReconcilePlanner {
         let leasesByAddress = Dictionary(grouping: leases, by: \.address)
 
         var conflicts: [Conflict] = []
-        var candidates: [(lease: Lease, bootEvidence: Bool)] = []
-        var keep: [Lease] = []
-
-        // Leased addresses: conflicts, then evidence.
-        for (address, group) in leasesByAddress {
+        var adopt: [ObservedAddress] = []
+        // Walk addresses in order so conflicts and adoptions come out sorted and
+        // deterministic (dictionary order is not).
+        for address in Set(leasesByAddress.keys).union(holders.keys).sorted() {
+            let group = leasesByAddress[address] ?? []
             let seen = holders[address] ?? []
+            if group.isEmpty {
+                // Live without a lease: adopt, unless two holders claim it.
+                if seen.count == 1 {
+                    adopt.append(seen[0])
+                } else {
+                    conflicts.append(Conflict(address: address, kind: .multipleHolders, leases: [], observed: seen,
+                                              detail: "not leased and live on \(seen.count) holders: " + seen.map(Self.describe).joined(separator: "; ")))
+                }
+                continue
+            }
             if group.count > 1 {
                 conflicts.append(Conflict(address: address, kind: .duplicateLeases, leases: group, observed: seen,
                                           detail: "the store holds \(group.count) leases: " + group.map(Self.describe).joined(separator: "; ")))
@@ -56,6 +73,10 @@ public enum ReconcilePlanner {
                 }
             }
         }
+
+        // Leases in input order: release only on proof, keep everything else.
+        var candidates: [(lease: Lease, bootEvidence: Bool)] = []
+        var keep: [Lease] = []
         for lease in leases {
             let unique = leasesByAddress[lease.address]?.count == 1
             guard unique, !live.contains(lease.address), let evidence = Self.goneEvidence(lease, inventory, policy) else {
@@ -64,19 +85,6 @@ public enum ReconcilePlanner {
             }
             candidates.append((lease, evidence == .boot))
         }
-
-        // Live addresses without a lease.
-        var adopt: [ObservedAddress] = []
-        for (address, seen) in holders where leasesByAddress[address] == nil {
-            if seen.count == 1 {
-                adopt.append(seen[0])
-            } else {
-                conflicts.append(Conflict(address: address, kind: .multipleHolders, leases: [], observed: seen,
-                                          detail: "not leased and live on \(seen.count) holders: " + seen.map(Self.describe).joined(separator: "; ")))
-            }
-        }
-        adopt.sort { $0.address < $1.address }
-        conflicts.sort { ($0.address, $0.kind.rawValue) < ($1.address, $1.kind.rawValue) }
 
         let release = candidates.map(\.lease)
         let refusal = policy.force ? nil : Self.refusal(candidates: candidates, leaseCount: leases.count,
