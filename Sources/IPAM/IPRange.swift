@@ -27,14 +27,14 @@ import Addressing
 /// the IPv4 broadcast: host-local accepts those, and `isAllocatable` excludes them.
 public struct IPRange: Sendable, Hashable {
     /// The canonical prefix (host bits cleared).
-    public var subnet: IPNetwork
+    public private(set) var subnet: IPNetwork
     /// First address of the pool (inclusive).
-    public var rangeStart: IPAddress
+    public private(set) var rangeStart: IPAddress
     /// Last address of the pool (inclusive).
-    public var rangeEnd: IPAddress
+    public private(set) var rangeEnd: IPAddress
     /// The gateway; never handed out. Always set after validation; optional to
     /// match the contract and host-local's config shape.
-    public var gateway: IPAddress?
+    public private(set) var gateway: IPAddress?
 
     /// Validates and fills defaults as described on the type.
     /// - Throws: `IPAMError.invalidRange` naming the offending value.

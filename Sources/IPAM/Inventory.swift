@@ -1,7 +1,7 @@
 import Addressing
 
 /// Whether the kernel inventory was gathered in full.
-public enum InventoryStatus: Sendable, Hashable {
+public enum InventoryStatus: Sendable, Hashable, Codable {
     /// Every bridge port and every peer namespace was read.
     case complete
     /// Gathering failed part-way (netlink error, permission, timeout): what was
@@ -59,7 +59,7 @@ func normalizedMAC(_ text: String?) -> String? {
 /// Kernel truth for one network, as gathered by the caller (netlink, /proc).
 /// The planner trusts only what is in here, and treats absence of evidence as
 /// evidence only when `status` is `.complete`.
-public struct Inventory: Sendable, Hashable {
+public struct Inventory: Sendable, Hashable, Codable {
     public var status: InventoryStatus
     /// Addresses configured live on containers attached to the network's bridge.
     public var observed: [ObservedAddress]

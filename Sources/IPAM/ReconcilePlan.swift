@@ -2,7 +2,7 @@ import Addressing
 
 /// What reconcile would do; applying it is the caller's job (and takes a backup
 /// first). `keep` and `release` partition the input leases.
-public struct ReconcilePlan: Sendable, Hashable {
+public struct ReconcilePlan: Sendable, Hashable, Codable {
     /// Live addresses with no lease: the store lost them. Adopting protects them
     /// from being handed out again.
     public var adopt: [ObservedAddress]
@@ -25,8 +25,8 @@ public struct ReconcilePlan: Sendable, Hashable {
 
 /// A contradiction about one address. Reconcile never picks a winner: a wrong
 /// guess here is exactly the duplicate-IP incident.
-public struct Conflict: Sendable, Hashable, CustomStringConvertible {
-    public enum Kind: String, Sendable, Hashable {
+public struct Conflict: Sendable, Hashable, Codable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable, Codable {
         /// The address is configured on two different holders at once.
         case multipleHolders = "multiple-holders"
         /// The address is live on a holder other than the one its lease names
@@ -54,8 +54,8 @@ public struct Conflict: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Why a plan releases nothing although some leases look stale.
-public struct Refusal: Sendable, Hashable, CustomStringConvertible {
-    public enum Reason: Sendable, Hashable {
+public struct Refusal: Sendable, Hashable, Codable, CustomStringConvertible {
+    public enum Reason: Sendable, Hashable, Codable {
         case inventoryFailed(String)
         case inventoryEmpty
         case exceedsFraction(limit: Double)

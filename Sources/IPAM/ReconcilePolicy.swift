@@ -1,7 +1,7 @@
 /// Limits on how much one reconcile may free: the guard against acting on thin
 /// evidence (an empty or failed inventory, or a bug that makes every holder look
 /// gone), which is how IP bookkeeping ends up handing a live address out twice.
-public struct ReconcilePolicy: Sendable, Hashable {
+public struct ReconcilePolicy: Sendable, Hashable, Codable {
     /// Refuse when more than this fraction of all leases would be released.
     public var maxReleaseFraction: Double
     /// Refuse when more than this many leases would be released (nil: no limit).

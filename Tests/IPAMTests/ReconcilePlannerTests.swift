@@ -221,4 +221,14 @@ struct ReconcilePlannerTests {
         #expect(plan.refusal?.reason == .inventoryEmpty)
         #expect(plan.release.isEmpty)
     }
+
+    @Test func planRoundTripsThroughJSONForDryRuns() throws {
+        let leases = [lease("10.0.0.2", netns: "/run/netns/gone"), lease("10.0.0.3", netns: "/run/netns/b", veth: "v1")]
+        let inv = Inventory(status: .complete, observed: [seen("10.0.0.3", veth: "v2"), seen("10.0.0.9")], existingNetnsPaths: ["/run/netns/b"])
+        let plan = ReconcilePlanner.plan(leases: leases, inventory: inv, policy: ReconcilePolicy(maxReleaseCount: 0))
+        #expect(plan.refusal != nil && !plan.conflicts.isEmpty && !plan.adopt.isEmpty)
+        let json = try JSONDecoderShim.encode(plan)
+        #expect(try JSONDecoderShim.decode(ReconcilePlan.self, json) == plan)
+        #expect(json.contains("rerun with --force after a dry run"))
+    }
 }
