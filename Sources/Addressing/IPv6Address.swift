@@ -32,7 +32,9 @@ public struct IPv6Address: Sendable, Hashable, Comparable, CustomStringConvertib
                     out.append(UInt16(v4.value & 0xffff))
                     continue
                 }
-                guard !f.isEmpty, f.count <= 4, let g = UInt16(f, radix: 16) else { return nil }
+                // Hex digits only: UInt16(_:radix:) would also take a sign ("+1::").
+                guard !f.isEmpty, f.count <= 4, f.allSatisfy(\.isHexDigit), f.allSatisfy(\.isASCII),
+                      let g = UInt16(f, radix: 16) else { return nil }
                 out.append(g)
             }
             return out
@@ -88,6 +90,10 @@ public struct IPv6Address: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 
     public var description: String {
+        // RFC 5952 section 5: IPv4-mapped addresses print in mixed notation.
+        if high == 0, low >> 32 == 0xffff {
+            return "::ffff:" + IPv4Address(UInt32(truncatingIfNeeded: low)).description
+        }
         let g = groups
         // RFC 5952: compress the longest run (length >= 2) of zero groups, the first on ties.
         var bestStart = -1, bestLen = 0, i = 0
