@@ -7,7 +7,8 @@ import Addressing
 /// configuration moved from `host-local` to Holdfast allocates from the same pool:
 /// - The subnet is masked to its network address (`10.0.0.5/24` becomes
 ///   `10.0.0.0/24`), as host-local did before it started rejecting host bits;
-///   masking keeps old configurations working and changes nothing for clean ones.
+///   masking keeps the core total; config decoding (`IPAMConfig`) rejects host
+///   bits as current host-local does, so users see the mistake.
 /// - Subnets with fewer than two host bits are rejected as "too small to allocate
 ///   from": IPv4 /31 and /32, IPv6 /127 and /128. Upstream host-local still does
 ///   exactly this (`ones > masklen-2`; RFC 3021 /31 support is requested in

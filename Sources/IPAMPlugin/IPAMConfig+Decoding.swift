@@ -113,6 +113,11 @@ extension IPAMConfig {
         guard let subnet = IPNetwork(s) else {
             throw IPAMConfigError(field: "\(field).subnet", problem: "invalid CIDR \(quote(s))")
         }
+        // Current host-local rejects host bits rather than guessing what was meant.
+        guard subnet.isCanonical else {
+            throw IPAMConfigError(field: "\(field).subnet", problem: "network \(s) has host bits set; "
+                                  + "for a /\(subnet.prefixLength) the network address is \(subnet.lower)")
+        }
         func addr(_ text: String?, _ name: String) throws(IPAMConfigError) -> IPAddress? {
             guard let text else { return nil }
             guard let a = IPAddress(text) else {
