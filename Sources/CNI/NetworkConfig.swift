@@ -40,7 +40,11 @@ public struct NetworkConfig: Sendable, Hashable {
     /// - `type` missing or empty: code 7.
     /// - `prevResult` or `cni.dev/valid-attachments` malformed: code 6.
     public init(decoding bytes: Data) throws(CNIError) {
-        let value = try JSONValue.decode(bytes, what: "network config")
+        try self.init(json: JSONValue.decode(bytes, what: "network config"), bytes: bytes)
+    }
+
+    /// Validates an already-parsed config; `bytes` must be the text `value` came from.
+    public init(json value: JSONValue, bytes: Data) throws(CNIError) {
         guard let raw = value.objectValue else {
             throw .decodingFailure("error decoding network config", details: "expected a JSON object, got \(value.typeName)")
         }
