@@ -15,6 +15,7 @@
 #include <linux/magic.h>
 #include <linux/nsfs.h>
 #include <sys/ioctl.h>
+#include <sys/statfs.h>
 
 /* Swift cannot call variadic C functions (ioctl) and glibc only declares
    setns(2) under _GNU_SOURCE, so these two tiny wrappers exist. */
