@@ -38,12 +38,15 @@ public struct Neighbour: Sendable, Hashable {
 
 extension RequestBuilder {
     /// `ip neigh show [dev IFACE]`
+    ///
+    /// With strict checking the header's ifindex must be 0; the link filter
+    /// goes in NDA_IFINDEX instead.
     public static func dumpNeighbours(family: AddressFamily?, linkIndex: Int?) -> NetlinkMessage {
         let w = MessageWriter(type: RTM_GETNEIGH, flags: NLM_F_DUMP)
         var header = ndmsg()
         header.ndm_family = AddressFamily.value(family)
-        header.ndm_ifindex = Int32(linkIndex ?? 0)
         w.extraHeader(header)
+        if let linkIndex { w.u32(NDA_IFINDEX, UInt32(linkIndex)) }
         return w.finish()
     }
 }

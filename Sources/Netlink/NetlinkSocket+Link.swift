@@ -58,6 +58,9 @@ extension NetlinkSocket {
 
     /// Creates a bridge. Fails with `isExists` when a link of that name exists
     /// (of any kind: the caller decides whether an existing one is acceptable).
+    /// `vlanFiltering` nil leaves the kernel default (off); a kernel built
+    /// without CONFIG_BRIDGE_VLAN_FILTERING rejects any explicit value with
+    /// EOPNOTSUPP, as it does for `ip link add ... vlan_filtering 0`.
     public func addBridge(name: String, mtu: Int? = nil, mac: MACAddress? = nil, vlanFiltering: Bool? = nil) throws(NetlinkError) {
         // ip link add NAME [mtu N] [address MAC] type bridge [vlan_filtering 0|1]
         try execute(RequestBuilder.addBridge(name: name, mtu: mtu, mac: mac, vlanFiltering: vlanFiltering),
