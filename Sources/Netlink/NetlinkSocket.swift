@@ -1,0 +1,266 @@
+import CMnl
+import Glibc
+
+/// An rtnetlink (NETLINK_ROUTE) session: one method per `ip` verb, in the
+/// `NetlinkSocket+*.swift` extensions.
+///
+/// Contracts:
+/// - **Namespace**: the socket talks to the network namespace of the thread
+///   that opened it, for its whole life. Open it inside
+///   `NetworkNamespace.withEntered` to manage another namespace; it can then be
+///   used from anywhere.
+/// - **Concurrency**: not Sendable. One socket serves one thread at a time;
+///   each request waits for its own ACK or DONE before returning.
+/// - **Replies**: libmnl's `mnl_cb_run2` checks every reply's sequence number
+///   and port id against the request, so a stale reply can never be taken for
+///   the answer to a later request; after a failure mid-dump the socket drains
+///   the rest of that dump so the next request starts clean.
+/// - **Privilege**: changes need CAP_NET_ADMIN in the socket's namespace.
+public final class NetlinkSocket {
+    /// Receive buffer: large enough for any dump batch the kernel sends
+    /// (it sizes batches up to 32 KiB), so MSG_TRUNC means a real problem.
+    static let receiveBufferSize = 64 * 1024
+
+    private var socket: OpaquePointer?
+    private let portID: UInt32
+    private var sequence: UInt32
+    private let receiveBuffer: UnsafeMutableRawPointer
+
+    /// Opens and binds a NETLINK_ROUTE socket (close-on-exec) in the calling thread's netns.
+    ///
+    /// Turns on extended acks (the kernel's error text lands in
+    /// `NetlinkError.kernelMessage`), capped acks (errors do not echo our
+    /// request) and strict checking (dump filters such as an ifindex or
+    /// IFA_TARGET_NETNSID are honoured by the kernel, not silently ignored).
+    public init() throws(NetlinkError) {
+        guard let nl = mnl_socket_open2(NETLINK_ROUTE, Int32(SOCK_CLOEXEC.rawValue)) else {
+            throw .system("mnl_socket_open(NETLINK_ROUTE)")
+        }
+        guard mnl_socket_bind(nl, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else {
+            let e = NetlinkError.system("mnl_socket_bind")
+            mnl_socket_close(nl)
+            throw e
+        }
+        var one: Int32 = 1
+        for option in [NETLINK_EXT_ACK, NETLINK_CAP_ACK, NETLINK_GET_STRICT_CHK] {
+            // Best effort: all exist since 4.20; without them errors are just less detailed.
+            _ = mnl_socket_setsockopt(nl, option, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
+        socket = nl
+        portID = mnl_socket_get_portid(nl)
+        sequence = UInt32.random(in: 1...UInt32.max / 2)
+        receiveBuffer = .allocate(byteCount: Self.receiveBufferSize, alignment: 8)
+    }
+
+    deinit {
+        close()
+        receiveBuffer.deallocate()
+    }
+
+    /// Closes the socket now; later requests fail with EBADF. Idempotent.
+    public func close() {
+        if let socket { mnl_socket_close(socket) }
+        socket = nil
+    }
+
+    /// The socket's file descriptor (for poll or diagnostics), -1 once closed.
+    public var fileDescriptor: Int32 { socket.map { mnl_socket_get_fd($0) } ?? -1 }
+
+    // MARK: - Request/reply
+
+    /// Sends a request that the kernel acknowledges (NLM_F_ACK) and waits for
+    /// the ACK, passing any data replies before it (a GET's answer) to `onReply`.
+    /// A kernel NLMSG_ERROR becomes `NetlinkError(kind: .kernel, errno:)`.
+    func execute(_ message: NetlinkMessage, operation: String,
+                 onReply: ((UnsafePointer<nlmsghdr>) throws(NetlinkError) -> Void)? = nil) throws(NetlinkError) {
+        precondition(message.flags & UInt16(NLM_F_ACK) != 0, "execute needs NLM_F_ACK")
+        if let onReply {
+            try exchange(message, operation: operation, onReply: onReply)
+        } else {
+            try exchange(message, operation: operation) { _ throws(NetlinkError) in }
+        }
+    }
+
+    /// Sends an NLM_F_DUMP request and passes every reply to `onReply` until
+    /// NLMSG_DONE. A dump the kernel marks interrupted (NLM_F_DUMP_INTR: the
+    /// table changed while it was read) is restarted, up to three times, so
+    /// callers never act on an inconsistent snapshot.
+    func dump(_ message: NetlinkMessage, operation: String,
+              onReply: (UnsafePointer<nlmsghdr>) throws(NetlinkError) -> Void) throws(NetlinkError) {
+        precondition(message.flags & UInt16(NLM_F_DUMP) == UInt16(NLM_F_DUMP), "dump needs NLM_F_DUMP")
+        var attempt = 0
+        while true {
+            do throws(NetlinkError) {
+                try exchange(message, operation: operation, onReply: onReply)
+                return
+            } catch {
+                guard error.kind == .unexpectedReply, error.errno == EINTR, attempt < 3 else { throw error }
+                attempt += 1
+            }
+        }
+    }
+
+    private func nextSequence() -> UInt32 {
+        sequence = sequence == UInt32.max ? 1 : sequence + 1
+        return sequence
+    }
+
+    private func exchange(_ message: NetlinkMessage, operation: String,
+                          onReply: (UnsafePointer<nlmsghdr>) throws(NetlinkError) -> Void) throws(NetlinkError) {
+        try withoutActuallyEscaping(onReply) { (handler) throws(NetlinkError) in
+            try exchange(message, operation: operation, escapingHandler: handler)
+        }
+    }
+
+    private func exchange(_ message: NetlinkMessage, operation: String,
+                          escapingHandler: @escaping (UnsafePointer<nlmsghdr>) throws(NetlinkError) -> Void) throws(NetlinkError) {
+        guard let socket else { throw .system(operation, errno: EBADF) }
+        var message = message
+        let seq = nextSequence()
+        message.sequence = seq
+        let sent = message.bytes.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, $0.count) }
+        guard sent == message.bytes.count else { throw .system("\(operation): sendto") }
+
+        let context = ReplyContext(operation: operation, handler: escapingHandler)
+        let opaque = Unmanaged.passUnretained(context).toOpaque()
+        var controls: [mnl_cb_t?] = [nil, onNoop, onError, onDone, onOverrun]
+        while true {
+            let received = try receive(operation)
+            let rc = withExtendedLifetime(context) {
+                controls.withUnsafeMutableBufferPointer {
+                    mnl_cb_run2(receiveBuffer, received, seq, portID, onData, opaque,
+                                $0.baseAddress, UInt32($0.count))
+                }
+            }
+            if rc == MNL_CB_OK { continue }
+            if rc == MNL_CB_STOP { return }
+            // rc == -1: who failed? Order matters: our handler, then the kernel, then libmnl.
+            let code = Glibc.errno
+            if let error = context.handlerError {
+                try drain(sequence: seq, operation: operation, current: received)
+                throw error
+            }
+            if context.kernelErrno != 0 {
+                throw NetlinkError(operation: operation, kind: .kernel, errno: context.kernelErrno,
+                                   kernelMessage: context.kernelMessage)
+            }
+            if code == EINTR {
+                // NLM_F_DUMP_INTR; finish reading this dump before the caller retries.
+                try drain(sequence: seq, operation: operation, current: received)
+            }
+            if code == EBADMSG {
+                throw NetlinkError(operation: operation, kind: .malformedReply("short NLMSG_ERROR"), errno: code)
+            }
+            // ESRCH (wrong port id), EPROTO (wrong sequence number), EINTR (dump interrupted).
+            throw NetlinkError(operation: operation, kind: .unexpectedReply, errno: code)
+        }
+    }
+
+    private func receive(_ operation: String) throws(NetlinkError) -> Int {
+        guard let socket else { throw .system(operation, errno: EBADF) }
+        while true {
+            let n = mnl_socket_recvfrom(socket, receiveBuffer, Self.receiveBufferSize)
+            if n >= 0 { return n }
+            if Glibc.errno == EINTR { continue }
+            if Glibc.errno == ENOSPC {  // libmnl reports MSG_TRUNC as ENOSPC
+                throw NetlinkError(operation: operation, kind: .truncatedReply, errno: ENOSPC)
+            }
+            throw .system("\(operation): recvmsg")
+        }
+    }
+
+    /// Reads and discards until the NLMSG_DONE / NLMSG_ERROR that ends request
+    /// `sequence`, starting with the batch already in the buffer.
+    private func drain(sequence: UInt32, operation: String, current: Int) throws(NetlinkError) {
+        var length = current
+        while true {
+            var remaining = Int32(length)
+            var nlh: UnsafePointer<nlmsghdr>? = UnsafePointer(receiveBuffer.assumingMemoryBound(to: nlmsghdr.self))
+            while let h = nlh, mnl_nlmsg_ok(h, remaining) {
+                if h.pointee.nlmsg_seq == sequence,
+                   h.pointee.nlmsg_type == UInt16(NLMSG_DONE) || h.pointee.nlmsg_type == UInt16(NLMSG_ERROR) {
+                    return
+                }
+                // Non-multipart replies (a GET's answer) end with the ACK (NLMSG_ERROR) handled above.
+                nlh = UnsafePointer(mnl_nlmsg_next(h, &remaining))
+            }
+            length = try receive(operation)
+        }
+    }
+}
+
+/// State shared with the C callbacks for one exchange.
+private final class ReplyContext {
+    let operation: String
+    let handler: (UnsafePointer<nlmsghdr>) throws(NetlinkError) -> Void
+    var handlerError: NetlinkError?
+    var kernelErrno: Int32 = 0
+    var kernelMessage: String?
+
+    init(operation: String, handler: @escaping (UnsafePointer<nlmsghdr>) throws(NetlinkError) -> Void) {
+        self.operation = operation
+        self.handler = handler
+    }
+
+    static func from(_ data: UnsafeMutableRawPointer?) -> ReplyContext {
+        Unmanaged<ReplyContext>.fromOpaque(data!).takeUnretainedValue()
+    }
+}
+
+private let onData: mnl_cb_t = { nlh, data in
+    let context = ReplyContext.from(data)
+    guard let nlh else { return MNL_CB_OK }
+    do throws(NetlinkError) {
+        try context.handler(nlh)
+        return MNL_CB_OK
+    } catch {
+        context.handlerError = error
+        return MNL_CB_ERROR
+    }
+}
+
+private let onNoop: mnl_cb_t = { _, _ in MNL_CB_OK }
+
+private let onOverrun: mnl_cb_t = { _, _ in
+    Glibc.errno = ENOBUFS
+    return MNL_CB_ERROR
+}
+
+/// NLMSG_ERROR: error 0 is the ACK; otherwise record -error and the extack text.
+private let onError: mnl_cb_t = { nlh, data in
+    let context = ReplyContext.from(data)
+    guard let nlh, Int(nlh.pointee.nlmsg_len) >= MemoryLayout<nlmsghdr>.size + MemoryLayout<nlmsgerr>.size else {
+        Glibc.errno = EBADMSG
+        return MNL_CB_ERROR
+    }
+    let payload = UnsafeRawPointer(mnl_nlmsg_get_payload(nlh)!)
+    let err = payload.loadUnaligned(as: nlmsgerr.self)
+    if err.error == 0 { return MNL_CB_STOP }
+    context.kernelErrno = err.error < 0 ? -err.error : err.error
+    if nlh.pointee.nlmsg_flags & UInt16(NLM_F_ACK_TLVS) != 0 {
+        var offset = MemoryLayout<nlmsgerr>.size
+        if nlh.pointee.nlmsg_flags & UInt16(NLM_F_CAPPED) == 0 {
+            offset += Int(mnl_align(err.msg.nlmsg_len)) - MemoryLayout<nlmsghdr>.size
+        }
+        let total = Int(nlh.pointee.nlmsg_len) - MemoryLayout<nlmsghdr>.size
+        if offset < total {
+            let tlvs = AttributeTable(payload: payload + offset, length: total - offset)
+            context.kernelMessage = tlvs.string(Int32(NLMSGERR_ATTR_MSG.rawValue))
+        }
+    }
+    return MNL_CB_ERROR
+}
+
+/// NLMSG_DONE: ends a dump; a negative int payload is an error found mid-dump.
+private let onDone: mnl_cb_t = { nlh, data in
+    let context = ReplyContext.from(data)
+    guard let nlh else { return MNL_CB_STOP }
+    if Int(nlh.pointee.nlmsg_len) >= MemoryLayout<nlmsghdr>.size + 4 {
+        let code = UnsafeRawPointer(mnl_nlmsg_get_payload(nlh)!).loadUnaligned(as: Int32.self)
+        if code < 0 {
+            context.kernelErrno = -code
+            return MNL_CB_ERROR
+        }
+    }
+    return MNL_CB_STOP
+}
