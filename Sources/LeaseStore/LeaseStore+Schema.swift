@@ -118,6 +118,18 @@ extension LeaseStore {
     /// which covers a 0-byte file left by a crash before the schema was created.
     /// Anything else that is not ours is `.corrupt`, never reinitialised.
     static func classify(_ connection: SQLiteConnection, suspicion: String?) throws(StoreError) -> Bool {
+        do {
+            return try classifyUnchecked(connection, suspicion: suspicion)
+        } catch {
+            // Say why the file was suspicious, not only where SQLite tripped.
+            if case .corrupt(let path, let detail) = error, let suspicion, !detail.hasPrefix(suspicion) {
+                throw .corrupt(path: path, detail: "\(suspicion); \(detail)")
+            }
+            throw error
+        }
+    }
+
+    private static func classifyUnchecked(_ connection: SQLiteConnection, suspicion: String?) throws(StoreError) -> Bool {
         let appID = try connection.scalarInt("PRAGMA application_id") ?? 0
         let version = try connection.scalarInt("PRAGMA user_version") ?? 0
         if appID == 0, version == 0 {
