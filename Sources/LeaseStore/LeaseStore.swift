@@ -1,0 +1,150 @@
+import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The durable record of which attachment holds which address on one network.
+///
+/// Contracts:
+/// - Durability: SQLite in WAL mode with `synchronous=FULL`, so `write` returns
+///   only after its COMMIT is fsync'd; a lease survives `kill -9` and power loss
+///   once the plugin has printed its result.
+/// - Concurrency: writers serialise on an flock (`write`); readers take no lock
+///   and see a consistent WAL snapshot (`read`), so listings never hold up ADD/DEL.
+/// - Safety: a file that is not a valid Holdfast store is reported as
+///   `StoreError.corrupt` and left untouched; the store never silently starts
+///   empty, since an empty store would hand out addresses live containers hold.
+///
+/// One per process and thread; not Sendable (it owns a SQLite connection).
+public final class LeaseStore {
+    public let location: StoreLocation
+    /// True for `openReadOnly` stores: `write` throws `.readOnly`.
+    public let isReadOnly: Bool
+    let connection: SQLiteConnection
+
+    /// SQLite's own retry budget for SQLITE_BUSY outside `write` (a reader
+    /// meeting a checkpoint or WAL recovery): short, so a reader never stalls.
+    static let readerBusyTimeoutMs: Int32 = 200
+
+    private init(location: StoreLocation, connection: SQLiteConnection, readOnly: Bool) {
+        self.location = location
+        self.connection = connection
+        self.isReadOnly = readOnly
+    }
+
+    /// Opens the store for reading and writing, creating `<dataDir>/<network>`
+    /// (mode 0700) and the schema when the database is new.
+    ///
+    /// Cheap on an existing store: a 100-byte header read, `application_id` and
+    /// `user_version`; `quick_check` runs only when the header looks wrong.
+    /// Throws `.corrupt` for random bytes, truncated files, another program's
+    /// SQLite file or an unknown schema version, leaving the file untouched.
+    public static func open(_ location: StoreLocation) throws(StoreError) -> LeaseStore {
+        try Posix.makeDirectories(location.directory)
+        let path = location.databasePath
+        let suspicion = try inspectFile(path)
+        let connection = try SQLiteConnection(path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        connection.setBusyTimeout(milliseconds: 1000)
+        // Validate before any pragma that writes: switching a foreign rollback-journal
+        // database to WAL would modify a file we must not touch.
+        let isNew = try classify(connection, suspicion: suspicion)
+        let mode = try connection.scalarText("PRAGMA journal_mode = WAL")
+        guard mode == "wal" else {
+            throw .sqlite(code: SQLITE_ERROR, message: "could not switch \(path) to WAL (journal_mode is \(mode ?? "unknown"))")
+        }
+        try connection.exec("PRAGMA synchronous = FULL")
+        if isNew { try createSchema(connection) }
+        connection.setBusyTimeout(milliseconds: readerBusyTimeoutMs)
+        return LeaseStore(location: location, connection: connection, readOnly: false)
+    }
+
+    /// Opens an existing store for reading only (ipamctl, metrics): no flock, no
+    /// directory or schema creation. Throws `.missing` when there is no
+    /// initialised store, `.corrupt` when the file is not ours.
+    public static func openReadOnly(_ location: StoreLocation) throws(StoreError) -> LeaseStore {
+        let path = location.databasePath
+        guard let size = try Posix.fileSize(path), size > 0 else { throw .missing(path: path) }
+        let suspicion = try inspectFile(path)
+        let connection = try SQLiteConnection(path: path, flags: SQLITE_OPEN_READONLY)
+        connection.setBusyTimeout(milliseconds: readerBusyTimeoutMs)
+        if try classify(connection, suspicion: suspicion) { throw .missing(path: path) }
+        return LeaseStore(location: location, connection: connection, readOnly: true)
+    }
+
+    /// Takes the network's flock (polling with backoff until `lockTimeout`, then
+    /// `.lockTimeout`) and runs `body` in one `BEGIN IMMEDIATE` transaction:
+    /// COMMIT (fsync'd) when it returns, ROLLBACK when it throws. The lock is
+    /// released when its fd closes at the end of the call, so a SIGKILLed holder
+    /// never blocks the next process.
+    ///
+    /// When `body` changed any row, meta `generation` is incremented in the same
+    /// transaction, so a later reader can tell whether the store moved since it
+    /// last compared it with kernel state.
+    public func write<T>(lockTimeout: Duration, _ body: (LeaseTransaction) throws -> T) throws -> T {
+        guard !isReadOnly else { throw StoreError.readOnly(operation: "write on read-only store \(location.databasePath)") }
+        precondition(!connection.inTransaction, "LeaseStore.write called inside another transaction")
+        let clock = ContinuousClock()
+        let deadline = clock.now + lockTimeout
+        return try FileLock.withLock(path: location.lockPath, timeout: lockTimeout) { () throws -> T in
+            // Holding the flock, only non-Holdfast processes or a concurrent schema
+            // creation can make BEGIN IMMEDIATE busy; wait for them no longer than
+            // the caller's budget allows.
+            let remaining = deadline - clock.now
+            let remainingMs = Int32(clamping: remaining.milliseconds)
+            connection.setBusyTimeout(milliseconds: max(remainingMs, 10))
+            defer { connection.setBusyTimeout(milliseconds: Self.readerBusyTimeoutMs) }
+            try connection.exec("BEGIN IMMEDIATE")
+            let transaction = LeaseTransaction(connection: connection, writable: true)
+            do {
+                let before = connection.totalChanges
+                let result = try body(transaction)
+                if connection.totalChanges != before {
+                    try connection.query("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+                }
+                try connection.exec("COMMIT")
+                transaction.scope.isOpen = false
+                return result
+            } catch {
+                transaction.scope.isOpen = false
+                if connection.inTransaction { try? connection.exec("ROLLBACK") }
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` against one consistent snapshot (a deferred transaction over
+    /// the WAL) without taking the flock: it never waits for a writer.
+    public func read<T>(_ body: (LeaseTransaction) throws -> T) throws -> T {
+        precondition(!connection.inTransaction, "LeaseStore.read called inside another transaction")
+        try connection.exec("BEGIN DEFERRED")
+        let transaction = LeaseTransaction(connection: connection, writable: false)
+        defer {
+            transaction.scope.isOpen = false
+            if connection.inTransaction { try? connection.exec("ROLLBACK") }
+        }
+        return try body(transaction)
+    }
+
+    /// Full `PRAGMA integrity_check` plus the identity checks of `open`, for
+    /// `ipamctl verify`; throws `.corrupt` with SQLite's findings.
+    public func verify() throws(StoreError) {
+        _ = try Self.classify(connection, suspicion: nil)
+        var problems: [String] = []
+        try connection.query("PRAGMA integrity_check(20)") { stmt in
+            if let line = stmt.text(0), line != "ok" { problems.append(line) }
+        }
+        guard problems.isEmpty else {
+            throw .corrupt(path: connection.path, detail: "integrity_check: \(problems.joined(separator: "; "))")
+        }
+    }
+
+    /// Copies the WAL into the main file and truncates the WAL
+    /// (`wal_checkpoint(TRUNCATE)`). Never needed for correctness; useful before
+    /// copying files by hand and in tests that inspect the main file.
+    public func checkpoint() throws(StoreError) {
+        guard !isReadOnly else { throw .readOnly(operation: "checkpoint") }
+        var logFrames: Int32 = 0, checkpointed: Int32 = 0
+        let rc = sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_TRUNCATE, &logFrames, &checkpointed)
+        guard rc == SQLITE_OK else { throw connection.error(rc) }
+    }
+}

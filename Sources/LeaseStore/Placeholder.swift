@@ -1,1 +1,0 @@
-// placeholder until the LeaseStore target is written

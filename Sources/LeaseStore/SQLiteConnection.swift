@@ -1,0 +1,159 @@
+import CSQLite
+
+/// The one place that talks to the SQLite C API.
+///
+/// Deliberately small: open/close, `exec` for pragmas and DDL, and cached
+/// prepared statements, with every result code turned into a `StoreError` that
+/// names the database path. Corruption codes (`SQLITE_CORRUPT`, `SQLITE_NOTADB`)
+/// become `.corrupt` wherever they surface, so no caller can mistake a damaged
+/// file for an empty one.
+final class SQLiteConnection {
+    let handle: OpaquePointer
+    let path: String
+    private var cache: [String: OpaquePointer] = [:]
+
+    /// Opens `path` with `flags` (`SQLITE_OPEN_*`); always adds NOMUTEX (one
+    /// connection per thread is our model) and EXRESCODE for precise errors.
+    init(path: String, flags: Int32) throws(StoreError) {
+        var db: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+            sqlite3_close_v2(db)
+            throw Self.error(code: rc, message: message, path: path)
+        }
+        self.handle = db
+        self.path = path
+    }
+
+    deinit {
+        for statement in cache.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(handle)
+    }
+
+    /// Maps a result code to the error callers match on.
+    static func error(code: Int32, message: String, path: String) -> StoreError {
+        switch code & 0xff {
+        case SQLITE_CORRUPT, SQLITE_NOTADB: .corrupt(path: path, detail: message)
+        default: .sqlite(code: code, message: message)
+        }
+    }
+
+    func error(_ code: Int32) -> StoreError {
+        Self.error(code: code, message: String(cString: sqlite3_errmsg(handle)), path: path)
+    }
+
+    /// Runs SQL that returns no rows we need (pragmas, DDL, BEGIN/COMMIT).
+    func exec(_ sql: String) throws(StoreError) {
+        let rc = sqlite3_exec(handle, sql, nil, nil, nil)
+        guard rc == SQLITE_OK else { throw error(rc) }
+    }
+
+    /// Sets how long SQLite itself retries on SQLITE_BUSY before giving up.
+    func setBusyTimeout(milliseconds: Int32) {
+        sqlite3_busy_timeout(handle, milliseconds)
+    }
+
+    /// Total rows changed by this connection since it opened.
+    var totalChanges: Int64 { sqlite3_total_changes64(handle) }
+    /// Rows changed by the last INSERT/UPDATE/DELETE.
+    var changes: Int64 { sqlite3_changes64(handle) }
+    /// False when autocommit is off, i.e. inside BEGIN...COMMIT.
+    var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    /// A prepared statement, compiled once per connection and reused: a plugin
+    /// run issues the same handful of queries, and tools that loop (ipamctl,
+    /// tests, benchmarks) skip recompiling.
+    func statement(_ sql: String) throws(StoreError) -> Statement {
+        if let cached = cache[sql] {
+            return Statement(handle: cached, connection: self)
+        }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw error(rc) }
+        cache[sql] = stmt
+        return Statement(handle: stmt, connection: self)
+    }
+
+    /// Prepares, binds and runs `sql`, calling `row` for each result row.
+    /// The statement is reset afterwards even when `row` throws.
+    func query(_ sql: String, _ bindings: [SQLValue] = [], row: (Statement) throws(StoreError) -> Void = { _ in }) throws(StoreError) {
+        let stmt = try statement(sql)
+        defer { stmt.reset() }
+        try stmt.bind(bindings)
+        while try stmt.step() {
+            try row(stmt)
+        }
+    }
+
+    /// Runs `sql` and returns the first column of the first row, if any.
+    func scalarInt(_ sql: String, _ bindings: [SQLValue] = []) throws(StoreError) -> Int64? {
+        var result: Int64?
+        try query(sql, bindings) { stmt in
+            if result == nil, !stmt.isNull(0) { result = stmt.int(0) }
+        }
+        return result
+    }
+
+    func scalarText(_ sql: String, _ bindings: [SQLValue] = []) throws(StoreError) -> String? {
+        var result: String?
+        try query(sql, bindings) { stmt in
+            if result == nil { result = stmt.text(0) }
+        }
+        return result
+    }
+}
+
+/// A value to bind to a `?` parameter.
+enum SQLValue {
+    case int(Int64)
+    case text(String)
+    case null
+
+    static func optional(_ value: String?) -> SQLValue { value.map { .text($0) } ?? .null }
+    static func optional(_ value: Int?) -> SQLValue { value.map { .int(Int64($0)) } ?? .null }
+}
+
+/// A borrowed view of a cached prepared statement; valid until its connection closes.
+struct Statement {
+    let handle: OpaquePointer
+    unowned let connection: SQLiteConnection
+
+    /// SQLITE_TRANSIENT: SQLite copies the bound text, so Swift's temporary C string may go away.
+    private var transient: sqlite3_destructor_type { unsafeBitCast(-1, to: sqlite3_destructor_type.self) }
+
+    func bind(_ values: [SQLValue]) throws(StoreError) {
+        for (offset, value) in values.enumerated() {
+            let index = Int32(offset + 1)
+            let rc: Int32 = switch value {
+            case .int(let v): sqlite3_bind_int64(handle, index, v)
+            case .text(let s): sqlite3_bind_text(handle, index, s, -1, transient)
+            case .null: sqlite3_bind_null(handle, index)
+            }
+            guard rc == SQLITE_OK else { throw connection.error(rc) }
+        }
+    }
+
+    /// Advances; true when a row is available, false when done.
+    func step() throws(StoreError) -> Bool {
+        let rc = sqlite3_step(handle)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw connection.error(rc)
+        }
+    }
+
+    func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
+    func text(_ column: Int32) -> String? {
+        guard let p = sqlite3_column_text(handle, column) else { return nil }
+        return String(cString: p)
+    }
+}
