@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Addressing
+import Glibc
 import CNI
 import IPAM
 import IPAMPlugin

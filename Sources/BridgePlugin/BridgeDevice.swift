@@ -15,11 +15,9 @@ enum BridgeDevice {
             if !link.isUp { try nl.setLink(index: link.index, up: true) }
             return link
         }
-        do {
-            // ip link add NAME type bridge [mtu N] [vlan_filtering 1]
+        // ip link add NAME type bridge [mtu N] [vlan_filtering 1]; losing a race with another ADD is fine.
+        try Tolerate.exists { () throws(NetlinkError) in
             try nl.addBridge(name: config.bridge, mtu: config.mtu, vlanFiltering: config.vlan != nil ? true : nil)
-        } catch where error.isExists {
-            // Lost a race with another ADD: fine.
         }
         guard var link = try nl.link(named: config.bridge) else { throw BridgeError.system("bridge \(config.bridge) vanished", ENODEV) }
         guard link.kind == "bridge" else { throw BridgeError.notABridge(config.bridge) }
@@ -47,12 +45,8 @@ enum BridgeDevice {
                 }
                 for old in clashing { try? nl.deleteAddress(old.address, linkIndex: bridge.index) }
             }
-            do {
-                // ip addr add GW/PREFIX dev BRIDGE [nodad]
-                try nl.addAddress(want, linkIndex: bridge.index, noDAD: !gw.isIPv4)
-            } catch where error.isExists {
-                // Another ADD added it first.
-            }
+            // ip addr add GW/PREFIX dev BRIDGE [nodad]; another ADD may have added it first.
+            try Tolerate.exists { () throws(NetlinkError) in try nl.addAddress(want, linkIndex: bridge.index, noDAD: !gw.isIPv4) }
             try Sysctl.set(gw.isIPv4 ? "net/ipv4/ip_forward" : "net/ipv6/conf/all/forwarding", "1")
         }
     }

@@ -27,7 +27,8 @@ enum ContainerInterface {
             let r = Netlink.Route(destination: route.dst, gateway: gateway, outputIndex: link.index, mtu: route.mtu,
                                   advmss: route.advmss, priority: route.priority.map { UInt32($0) },
                                   table: route.table.map { UInt32($0) }, scope: route.scope.map { UInt8($0) })
-            do { try nl.addRoute(r) } catch where error.isExists { /* a retried ADD or an earlier plugin added it */ }
+            // A retried ADD or an earlier plugin in the chain may have added it.
+            try Tolerate.exists { () throws(NetlinkError) in try nl.addRoute(r) }
         }
         return link
     }
@@ -64,7 +65,8 @@ extension MACAddress {
     /// A random unicast, locally administered MAC (the kernel's `eth_random_addr` rule).
     static func randomLocal() -> MACAddress {
         var bytes = [UInt8](repeating: 0, count: 6)
-        _ = bytes.withUnsafeMutableBytes { getrandom($0.baseAddress, 6, 0) }
+        var generator = SystemRandomNumberGenerator()
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
         bytes[0] = (bytes[0] & 0xfe) | 0x02
         return MACAddress(bytes: bytes)!
     }

@@ -6,7 +6,7 @@ struct ContainerNamespace {
     let namespace: NetworkNamespace
     let path: String
 
-    var fd: Int32 { namespace.fd }
+    var fd: Int32 { namespace.fileDescriptor }
 
     /// Opens `path`, rejecting anything that is not a network namespace with
     /// CNI error 4 naming CNI_NETNS (a missing path is code 3: the container is gone).

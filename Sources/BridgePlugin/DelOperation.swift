@@ -21,7 +21,7 @@ struct DelOperation {
         let hostName = InterfaceName.hostVeth(containerID: attachment.containerID, ifname: attachment.ifname)
         do {
             let nl = try NetlinkSocket()
-            do { try nl.deleteLink(named: hostName) } catch where error.isNoDevice { /* already gone */ }
+            try Tolerate.missing { () throws(NetlinkError) in try nl.deleteLink(named: hostName) }
         } catch { failures.append(error) }
 
         // 2. Masquerade entries, found from the lease, so no netns is needed.

@@ -20,7 +20,7 @@ struct GCOperation {
         let nl = try NetlinkSocket()
         for lease in released {
             let name = lease.hostInterface ?? InterfaceName.hostVeth(containerID: lease.containerID, ifname: lease.ifname)
-            do { try nl.deleteLink(named: name) } catch where error.isNoDevice {} catch { Log.error("GC: delete \(name): \(error)") }
+            do { try Tolerate.missing { () throws(NetlinkError) in try nl.deleteLink(named: name) } } catch { Log.error("GC: delete \(name): \(error)") }
         }
         if config.ipMasq {
             let addresses = released.map(\.address)

@@ -5,8 +5,8 @@ import CNI
 /// CNI_ARGS `IP=` (comma-separated), `args.cni.ips`, and `runtimeConfig.ips`
 /// (the `ips` capability). Entries may carry a prefix (`10.0.0.5/24`); only the
 /// address counts.
-enum RequestedAddresses {
-    static func parse(_ request: CNIRequest) throws(CNIError) -> [IPAddress] {
+public enum RequestedAddresses {
+    public static func parse(_ request: CNIRequest) throws(CNIError) -> [IPAddress] {
         var texts: [(String, String)] = []
         if let ip = request.environment.arg("IP") {
             texts += ip.split(separator: ",").map { (String($0), "CNI_ARGS IP") }
