@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Glibc
+import ArgumentParser
 import LeaseStore
 
 /// Finds the networks under a data directory and opens their stores read-only.
