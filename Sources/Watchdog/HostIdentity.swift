@@ -10,7 +10,7 @@ public enum HostIdentity {
     public static func hostname() -> String {
         var buffer = [UInt8](repeating: 0, count: 256)
         let rc = buffer.withUnsafeMutableBufferPointer { p in
-            p.withMemoryRebound(to: CChar.self) { gethostname($0.baseAddress, $0.count - 1) }
+            p.withMemoryRebound(to: CChar.self) { gethostname($0.baseAddress!, $0.count - 1) }
         }
         guard rc == 0 else { return "unknown" }
         return String(decoding: buffer.prefix(while: { $0 != 0 }), as: UTF8.self)

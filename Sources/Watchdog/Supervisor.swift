@@ -244,14 +244,14 @@ public final class Supervisor {
 
     private func onOOMNotification() {
         watch?.drain()
-        guard let count = try? source.oomKills() else { return }
-        if count != lastSeenCount {
-            var pid: Int64 = 0
-            if case .running(let p, _, _) = phase { pid = Int64(p) }
-            Log.warning("oom_event", ["oom_kills": .int(Int64(count)), "agent_pid": .int(pid),
-                                      "cgroup": group.map { .string($0.path) } ?? .null])
-            lastSeenCount = count
-        }
+        // v1 signals the eventfd when the group hits OOM, which can be just
+        // before the kill is counted; the decision itself waits for the exit.
+        let count = try? source.oomKills()
+        var pid: LogValue = .null
+        if case .running(let p, _, _) = phase { pid = .int(Int64(p)) }
+        Log.warning("oom_event", ["oom_kills": count.map { .int(Int64($0)) } ?? .null, "agent_pid": pid,
+                                  "cgroup": group.map { .string($0.path) } ?? .null])
+        if let count { lastSeenCount = count }
     }
 
     private func fireTimers() {
@@ -430,7 +430,7 @@ public final class Supervisor {
         case .fenced: name = "fenced"
         }
         let state = SupervisorState(watchdogPID: getpid(), phase: name, agentPID: pid, agent: config.agent,
-                                    cgroup: group?.path, oomSource: source.name, oomKills: try? source.oomKills(),
+                                    cgroup: group?.path, oomSource: source.name, oomKills: (try? source.oomKills()) ?? lastSeenCount,
                                     restarts: restarts, updated: Date())
         do { try Sys.writeFileDurably(config.statePath, try state.encoded()) } catch {
             Log.warning("state_not_written", ["path": .string(config.statePath), "error": .string("\(error)")])
