@@ -1,1 +1,4 @@
-print("not yet")
+// holdfast-watchdog: a thin main; everything lives in the Watchdog library.
+import Watchdog
+
+WatchdogCommand.main()

@@ -1,14 +1,16 @@
 """Shared pytest fixtures for the integration tests (they need root)."""
 import os
+import pathlib
 import shutil
 import sys
 import tempfile
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import cnitool  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -18,11 +20,25 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session")
+def bin_dir() -> pathlib.Path:
+    """Directory of the built binaries: $HOLDFAST_BIN_DIR, default <repo>/.build/release."""
+    return cnitool.BIN_DIR
+
+
+@pytest.fixture(scope="session")
+def binary(bin_dir):
+    """binary("name") -> path of a built binary; a missing one fails the test (never a silent skip)."""
+    def find(name: str) -> str:
+        return cnitool.binary(name)
+    return find
+
+
 @pytest.fixture
 def data_dir():
     """A private IPAM dataDir, removed afterwards."""
     d = tempfile.mkdtemp(prefix="holdfast-test-")
-    yield Path(d)
+    yield pathlib.Path(d)
     shutil.rmtree(d, ignore_errors=True)
 
 
