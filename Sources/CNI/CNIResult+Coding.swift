@@ -138,10 +138,10 @@ extension CNIResult: Decodable {
 
 extension CNIResult {
     /// The result as JSON in the shape of `version`:
-    /// - 0.3.0/0.3.1/0.4.0: each `ips[]` carries `"version": "4"|"6"`; `dns`
-    ///   is always present (`{}` when empty), as the reference's 0.4.0 type prints it.
-    /// - 1.0.0/1.1.0: no `version`; an empty `dns` is omitted (the reference's
-    ///   1.x type drops it).
+    /// - 0.3.0/0.3.1/0.4.0: each `ips[]` carries `"version": "4"|"6"`.
+    /// - 1.0.0/1.1.0: no `version`.
+    /// - `dns` is always present (`{}` when empty) in every version, as the
+    ///   reference plugins Debian ships print it, so results compare equal.
     /// - Route `mtu`/`advmss`/`priority`/`table`/`scope` and interface
     ///   `mtu`/`socketPath`/`pciID` only in 1.1.0, where the spec defines them.
     /// - Empty `interfaces`, `ips`, `routes` are omitted (IPAM results have no
@@ -185,10 +185,7 @@ extension CNIResult {
                 return .object(j)
             })
         }
-        let dns = self.dns ?? DNS()
-        if !dns.isEmpty || version.hasIPVersionField {
-            o["dns"] = dns.jsonValue
-        }
+        o["dns"] = (self.dns ?? DNS()).jsonValue
         return .object(o)
     }
 

@@ -50,11 +50,11 @@ let ipamResult = CNIResult(
         Golden(
             version: .v1_0_0,
             bridge: #"{"cniVersion":"1.0.0","dns":{"nameservers":["10.1.0.1"]},"interfaces":[{"mac":"00:11:22:33:44:55","name":"cni0"},{"mac":"55:44:33:22:11:11","name":"veth3243"},{"mac":"99:88:77:66:55:44","name":"eth0","sandbox":"/var/run/netns/blue"}],"ips":[{"address":"10.1.0.5/16","gateway":"10.1.0.1","interface":2},{"address":"fd00::5/64","gateway":"fd00::1","interface":2}],"routes":[{"dst":"0.0.0.0/0"},{"dst":"10.2.0.0/16","gw":"10.1.0.254"}]}"#,
-            ipam: #"{"cniVersion":"1.0.0","ips":[{"address":"10.1.0.5/16","gateway":"10.1.0.1"}],"routes":[{"dst":"0.0.0.0/0"}]}"#),
+            ipam: #"{"cniVersion":"1.0.0","dns":{},"ips":[{"address":"10.1.0.5/16","gateway":"10.1.0.1"}],"routes":[{"dst":"0.0.0.0/0"}]}"#),
         Golden(
             version: .v1_1_0,
             bridge: #"{"cniVersion":"1.1.0","dns":{"nameservers":["10.1.0.1"]},"interfaces":[{"mac":"00:11:22:33:44:55","name":"cni0"},{"mac":"55:44:33:22:11:11","name":"veth3243"},{"mac":"99:88:77:66:55:44","mtu":1500,"name":"eth0","sandbox":"/var/run/netns/blue"}],"ips":[{"address":"10.1.0.5/16","gateway":"10.1.0.1","interface":2},{"address":"fd00::5/64","gateway":"fd00::1","interface":2}],"routes":[{"dst":"0.0.0.0/0"},{"dst":"10.2.0.0/16","gw":"10.1.0.254","mtu":1400,"scope":0,"table":100}]}"#,
-            ipam: #"{"cniVersion":"1.1.0","ips":[{"address":"10.1.0.5/16","gateway":"10.1.0.1"}],"routes":[{"dst":"0.0.0.0/0"}]}"#),
+            ipam: #"{"cniVersion":"1.1.0","dns":{},"ips":[{"address":"10.1.0.5/16","gateway":"10.1.0.1"}],"routes":[{"dst":"0.0.0.0/0"}]}"#),
     ]
 
     @Test(arguments: goldens)
@@ -89,13 +89,13 @@ let ipamResult = CNIResult(
     @Test func extendedInterfaceFieldsOnlyIn110() {
         let r = CNIResult(interfaces: [.init(name: "vhu0", socketPath: "/run/vhu0.sock", pciID: "0000:00:1f.6")])
         let new = String(decoding: r.encoded(for: .v1_1_0), as: UTF8.self)
-        #expect(new == #"{"cniVersion":"1.1.0","interfaces":[{"name":"vhu0","pciID":"0000:00:1f.6","socketPath":"/run/vhu0.sock"}]}"#)
+        #expect(new == #"{"cniVersion":"1.1.0","dns":{},"interfaces":[{"name":"vhu0","pciID":"0000:00:1f.6","socketPath":"/run/vhu0.sock"}]}"#)
         let old = String(decoding: r.encoded(for: .v1_0_0), as: UTF8.self)
-        #expect(old == #"{"cniVersion":"1.0.0","interfaces":[{"name":"vhu0"}]}"#)
+        #expect(old == #"{"cniVersion":"1.0.0","dns":{},"interfaces":[{"name":"vhu0"}]}"#)
     }
 
     @Test func emptyResult() {
-        #expect(String(decoding: CNIResult().encoded(for: .v1_1_0), as: UTF8.self) == #"{"cniVersion":"1.1.0"}"#)
+        #expect(String(decoding: CNIResult().encoded(for: .v1_1_0), as: UTF8.self) == #"{"cniVersion":"1.1.0","dns":{}}"#)
         #expect(String(decoding: CNIResult().encoded(for: .v0_3_0), as: UTF8.self) == #"{"cniVersion":"0.3.0","dns":{}}"#)
     }
 

@@ -181,7 +181,7 @@ private func expectCode(_ code: Int, _ text: String, mentioning word: String? = 
     @Test func delegationBytes() throws {
         let c = try config(Self.bridge)
         #expect(c.bytes(replacingPrevResult: nil) == c.bytes)  // unchanged: exact original bytes
-        let r = CNIResult(ips: [.init(address: IPNetwork("10.1.0.5/16")!)])
+        let r = CNIResult(ips: [.init(address: IPNetwork("10.1.0.5/16")!)], dns: CNIResult.DNS())
         let replaced = try config(String(decoding: c.bytes(replacingPrevResult: r), as: UTF8.self))
         #expect(replaced.prevResult == r)
         #expect(replaced.raw["bridge"] == "cni0")

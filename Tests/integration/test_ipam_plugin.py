@@ -59,7 +59,8 @@ def test_add_result_shape_per_version(data_dir, version):
 
 def test_same_shape_as_host_local(data_dir):
     ref_dir = data_dir / "ref"
-    for version in VERSIONS:
+    # Debian's host-local (containernetworking-plugins 1.1.x) stops at 1.0.0.
+    for version in VERSIONS[:-1]:
         ours = ipam("ADD", ipam_conf(data_dir, version, name="shape"), container_id=f"c{version.replace('.', '')}")
         ref = run_plugin(str(REF_DIR / "host-local"), "ADD",
                          ipam_conf(ref_dir, version, name="shape", ipam_type="host-local"),
@@ -282,7 +283,7 @@ def test_killed_lock_holder_does_not_block(data_dir):
     conf = ipam_conf(data_dir, lockTimeoutMs=3000)
     assert ipam("ADD", conf, container_id="k0").ok
     lock = data_dir / conf["name"] / "lock"
-    holder = subprocess.Popen(["flock", str(lock), "sleep", "60"])
+    holder = subprocess.Popen(["flock", "--no-fork", str(lock), "sleep", "60"])
     try:
         time.sleep(0.3)
         start = time.monotonic()
