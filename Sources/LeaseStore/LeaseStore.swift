@@ -39,15 +39,41 @@ public final class LeaseStore {
     /// `user_version`; `quick_check` runs only when the header looks wrong.
     /// Throws `.corrupt` for random bytes, truncated files, another program's
     /// SQLite file or an unknown schema version, leaving the file untouched.
-    public static func open(_ location: StoreLocation) throws(StoreError) -> LeaseStore {
+    ///
+    /// Creating the schema happens under the network's flock: without it, two
+    /// first ADDs racing on a new network could see each other's half-created
+    /// file and call it corrupt. A store that looks new or damaged without the
+    /// lock is looked at again holding it (waiting at most `lockTimeout`), so only
+    /// a verdict reached under the lock is final.
+    public static func open(_ location: StoreLocation, lockTimeout: Duration = .seconds(5)) throws(StoreError) -> LeaseStore {
         try Posix.makeDirectories(location.directory)
+        do {
+            if let store = try openExisting(location, mayCreate: false) { return store }
+        } catch {
+            guard case .corrupt = error else { throw error }
+        }
+        do {
+            return try FileLock.withLock(path: location.lockPath, timeout: lockTimeout) { () throws -> LeaseStore in
+                try openExisting(location, mayCreate: true)!
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw .sqlite(code: SQLITE_ERROR, message: "\(error)")
+        }
+    }
+
+    /// One attempt at opening; nil when the database is new and `mayCreate` is false.
+    private static func openExisting(_ location: StoreLocation, mayCreate: Bool) throws(StoreError) -> LeaseStore? {
         let path = location.databasePath
+        if !mayCreate, (try Posix.fileSize(path) ?? 0) == 0 { return nil }
         let suspicion = try inspectFile(path)
         let connection = try SQLiteConnection(path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         connection.setBusyTimeout(milliseconds: 1000)
         // Validate before any pragma that writes: switching a foreign rollback-journal
         // database to WAL would modify a file we must not touch.
         let isNew = try classify(connection, suspicion: suspicion)
+        if isNew && !mayCreate { return nil }
         let mode = try connection.scalarText("PRAGMA journal_mode = WAL")
         guard mode == "wal" else {
             throw .sqlite(code: SQLITE_ERROR, message: "could not switch \(path) to WAL (journal_mode is \(mode ?? "unknown"))")

@@ -44,7 +44,7 @@ class PluginResult:
 
 
 def run_plugin(plugin, command, config, container_id="c1", ifname="eth0", netns="/var/run/netns/none",
-               args=None, cni_path=None, env_extra=None, env_override=None, stdin=None, timeout=60):
+               args=None, cni_path=None, env_extra=None, env_override=None, stdin=None, timeout=60, node=None):
     """Execute a plugin binary with CNI_* env and the config on stdin."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "CNI_COMMAND": command}
     if command not in ("VERSION", "STATUS", "GC"):
@@ -60,7 +60,12 @@ def run_plugin(plugin, command, config, container_id="c1", ifname="eth0", netns=
     if env_override is not None:
         env = env_override
     data = stdin if stdin is not None else json.dumps(config).encode()
-    proc = subprocess.run([plugin], input=data, capture_output=True, env=env, timeout=timeout)
+    # `node` runs the plugin inside a namespace standing in for the host, so a
+    # test's bridge, nftables table and sysctls vanish with that namespace.
+    argv = (["ip", "netns", "exec", node, plugin] if node else [plugin])
+    if node:
+        env["PATH"] = os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+    proc = subprocess.run(argv, input=data, capture_output=True, env=env, timeout=timeout)
     return PluginResult(proc)
 
 
