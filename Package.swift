@@ -33,13 +33,16 @@ let package = Package(
         .target(name: "CNI", dependencies: ["Addressing"]),
         // Typed netlink over libmnl: links, addresses, routes, neighbours, namespaces.
         .target(name: "Netlink", dependencies: ["Addressing", "CMnl"]),
+        // Kernel truth for reconcile: a bridge's ports, their peers' addresses.
+        .target(name: "KernelInventory", dependencies: ["Addressing", "IPAM", "Netlink"]),
         // host-local compatible IPAM plugin logic, shared by holdfast-ipam and holdfast.
         .target(name: "IPAMPlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "CNI"]),
         // The bridge plugin's logic (ADD/DEL/CHECK/STATUS/GC).
-        .target(name: "BridgePlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "CNI", "Netlink", "IPAMPlugin", "CNftables"]),
+        .target(name: "BridgePlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "CNI", "Netlink", "IPAMPlugin",
+                                                   "KernelInventory", "CNftables"]),
         // ipamctl's commands as a library so tests can drive them.
         .target(name: "IpamctlKit", dependencies: [
-            "Addressing", "IPAM", "LeaseStore", "IPAMPlugin", "Netlink",
+            "Addressing", "IPAM", "LeaseStore", "IPAMPlugin", "Netlink", "KernelInventory",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The OOM watchdog.

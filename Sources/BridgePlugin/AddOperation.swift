@@ -8,6 +8,7 @@ import Glibc
 import CNI
 import IPAM
 import IPAMPlugin
+import KernelInventory
 import Netlink
 
 /// One ADD: bridge, veth, lease, container addresses and routes, gateway,
@@ -53,13 +54,17 @@ struct AddOperation {
             guard let host = try nl.link(named: hostName) else {
                 throw BridgeError.system("veth \(hostName) vanished after creation", ENODEV)
             }
-            try HostPort.attach(host, to: bridge, config: config, netlink: nl)
+            try HostPort.attach(host, to: bridge, attachment: attachment, config: config, netlink: nl)
 
             // 4. Addresses: in-process lease (recording veth, ifindex, MAC) or delegated IPAM.
             let details = AttachmentDetails(netns: netnsPath, hostInterface: hostName, hostIfindex: host.index,
                                             containerMAC: containerMAC.description, bootID: BootID.current)
-            let live = LiveAddresses(bridge: bridge, netlink: nl)
-            let outcome = try ipam.allocate(request, attachment: attachment, details: details, isLive: live.contains)
+            var kernelGuard: KernelGuard?
+            if case .inProcess(let service) = ipam {
+                kernelGuard = KernelGuard(bridge: bridge, inventory: KernelInventory(netlink: nl), ownPort: hostName,
+                                          config: service.config, now: service.now())
+            }
+            let outcome = try ipam.allocate(request, attachment: attachment, details: details, guard: kernelGuard)
             if outcome.newlyAllocated {
                 undo.add("release lease") { _ = try ipam.release(request, attachment: attachment) }
             }

@@ -48,19 +48,6 @@ enum DefaultRoutes {
     }
 }
 
-/// Addresses the kernel shows configured on the bridge itself, so the
-/// allocator never picks one of them (for example an operator's address on
-/// the bridge). Issue 4 extends this to every container behind the bridge.
-struct LiveAddresses {
-    let addresses: Set<IPAddress>
-
-    init(bridge: Link, netlink nl: NetlinkSocket) {
-        addresses = Set(((try? nl.addresses(linkIndex: bridge.index)) ?? []).map(\.address.address))
-    }
-
-    func contains(_ address: IPAddress) -> Bool { addresses.contains(address) }
-}
-
 extension MACAddress {
     /// A random unicast, locally administered MAC (the kernel's `eth_random_addr` rule).
     static func randomLocal() -> MACAddress {

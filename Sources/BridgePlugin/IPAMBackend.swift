@@ -34,13 +34,15 @@ enum IPAMBackend {
     }
 
     func allocate(_ request: CNIRequest, attachment: Attachment, details: AttachmentDetails,
-                  isLive: (IPAddress) -> Bool) throws -> Outcome {
+                  guard kernelGuard: KernelGuard?) throws -> Outcome {
         switch self {
         case .inProcess(let service):
             let builder = IPAMResultBuilder(config: service.config)
             let dns = try builder.dns()
             let requested = try RequestedAddresses.parse(request)
-            let allocation = try service.allocate(attachment, details: details, requested: requested, isLive: isLive)
+            let allocation = try service.allocate(attachment, details: details, requested: requested) { txn in
+                try kernelGuard?.liveAddresses(txn) ?? []
+            }
             return Outcome(result: builder.result(for: allocation.leases, dns: dns), leases: allocation.leases,
                            newlyAllocated: !allocation.reused)
         case .delegated(let type):
@@ -53,7 +55,8 @@ enum IPAMBackend {
     func release(_ request: CNIRequest, attachment: Attachment) throws -> [IPAddress] {
         switch self {
         case .inProcess(let service):
-            return try service.release(attachment).map(\.address)
+            let hostName = InterfaceName.hostVeth(containerID: attachment.containerID, ifname: attachment.ifname)
+            return try service.release(attachment, hostInterface: hostName).map(\.address)
         case .delegated(let type):
             _ = try DelegatedPlugin.exec(type: type, command: .del, request: request)
             return (request.config.prevResult?.ips ?? []).map(\.address.address)

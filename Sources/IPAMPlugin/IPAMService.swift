@@ -36,22 +36,27 @@ public final class IPAMService {
     ///
     /// `requested` addresses (CNI_ARGS `IP=`, `args.cni.ips`, `runtimeConfig.ips`)
     /// are placed in the range set that contains them; the others allocate
-    /// round-robin. `isLive` lets the caller veto candidates it sees configured in
-    /// the kernel (the last line of defence against handing out a live address).
+    /// round-robin.
+    ///
+    /// `liveAddresses` runs inside the transaction, under the lock, before any
+    /// candidate is chosen: the bridge plugin uses it to compare the store with
+    /// the kernel, record (adopt) live addresses the store does not know, and
+    /// return every address it saw live so none of them is handed out. It is the
+    /// last line of defence against giving a running container's address away.
     public func allocate(_ attachment: Attachment, details: AttachmentDetails, requested: [IPAddress] = [],
-                         isLive: (IPAddress) -> Bool = { _ in false },
-                         inTransaction extra: (LeaseTransaction, [Lease]) throws -> Void = { _, _ in }) throws -> Allocation {
+                         liveAddresses: (LeaseTransaction) throws -> Set<IPAddress> = { _ in [] }) throws -> Allocation {
         let now = self.now()
         return try store.write(lockTimeout: config.lockTimeout) { txn in
             let existing = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
                 .filter { $0.state == .active }
             if !existing.isEmpty {
-                try extra(txn, existing)
                 return Allocation(leases: existing.sorted { $0.rangeSetIndex < $1.rangeSetIndex }, reused: true)
             }
             if let reason = try txn.meta(MetaKey.frozen) {
                 throw IPAMServiceError.frozen(network: network, reason: reason)
             }
+            let live = try liveAddresses(txn)
+            let isLive: (IPAddress) -> Bool = { live.contains($0) }
             var pending = requested
             var leases: [Lease] = []
             for (index, set) in config.rangeSets.enumerated() {
@@ -87,7 +92,6 @@ public final class IPAMService {
                 throw IPAMServiceError.requestedUnplaced(pending.map(\.description))
             }
             try PoolRecord.record(config, in: txn)
-            try extra(txn, leases)
             return Allocation(leases: leases, reused: false)
         }
     }
@@ -95,11 +99,15 @@ public final class IPAMService {
     /// Releases the attachment's leases. Idempotent: no lease is success.
     /// While the network is frozen the leases move to `pendingRelease` instead,
     /// and `unfreeze` releases them.
+    ///
+    /// `hostInterface` finds leases that reconcile adopted from the kernel
+    /// without learning their container (attributed to the port instead).
     @discardableResult
-    public func release(_ attachment: Attachment, reason: String = "del") throws -> [Lease] {
+    public func release(_ attachment: Attachment, hostInterface: String? = nil, reason: String = "del") throws -> [Lease] {
         let now = self.now()
         return try store.write(lockTimeout: config.lockTimeout) { txn in
-            let leases = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
+            var leases = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
+            if leases.isEmpty, let hostInterface { leases = try txn.leases(hostInterface: hostInterface) }
             let frozen = try txn.meta(MetaKey.frozen) != nil
             for var lease in leases {
                 if frozen {

@@ -27,7 +27,7 @@ public struct LeaseTransaction {
         self.isWritable = writable
     }
 
-    private func checkOpen() {
+    func checkOpen() {
         precondition(scope.isOpen, "LeaseTransaction used outside its write/read closure")
     }
 

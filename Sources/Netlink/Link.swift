@@ -27,6 +27,8 @@ public struct Link: Sendable, Hashable {
     public var bridgePort: BridgePortSettings?
     /// IFLA_BR_VLAN_FILTERING, for bridges.
     public var vlanFiltering: Bool?
+    /// IFLA_IFALIAS: free text an owner attached to the link (`ip link set alias`).
+    public var alias: String?
 
     public init(index: Int, name: String, kind: String? = nil, mtu: Int, mac: MACAddress? = nil, flags: UInt32 = 0,
                 masterIndex: Int? = nil, linkNetnsID: Int32? = nil, peerIndex: Int? = nil,
@@ -60,6 +62,7 @@ public struct Link: Sendable, Hashable {
         self.name = name
         flags = info.ifi_flags
         mtu = Int(tb.u32(IFLA_MTU) ?? 0)
+        alias = tb.string(IFLA_IFALIAS)
         mac = tb.bytes(IFLA_ADDRESS).flatMap { MACAddress(bytes: $0) }
         masterIndex = tb.u32(IFLA_MASTER).map(Int.init)
         linkNetnsID = tb.s32(IFLA_LINK_NETNSID)
