@@ -50,7 +50,19 @@ public final class IPAMService {
             let existing = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
                 .filter { $0.state == .active }
             if !existing.isEmpty {
-                return Allocation(leases: existing.sorted { $0.rangeSetIndex < $1.rangeSetIndex }, reused: true)
+                // A retried ADD rebuilt the veth: record its new ifindex and MAC, or
+                // reconcile would see the live address on a "different holder".
+                var current: [Lease] = []
+                for var lease in existing.sorted(by: { $0.rangeSetIndex < $1.rangeSetIndex }) {
+                    let before = lease
+                    lease.netns = details.netns ?? lease.netns
+                    lease.hostInterface = details.hostInterface ?? lease.hostInterface
+                    lease.hostIfindex = details.hostIfindex ?? lease.hostIfindex
+                    lease.containerMAC = details.containerMAC ?? lease.containerMAC
+                    if lease != before { try txn.update(lease) }
+                    current.append(lease)
+                }
+                return Allocation(leases: current, reused: true)
             }
             if let reason = try txn.meta(MetaKey.frozen) {
                 throw IPAMServiceError.frozen(network: network, reason: reason)

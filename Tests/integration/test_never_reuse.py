@@ -1,0 +1,229 @@
+"""Invariant 1: no ADD ever returns an address configured on a running container,
+whatever happened to the lease store (deleted, emptied, an old backup, truncated),
+and a kill -9 storm leaves the store agreeing with the kernel."""
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from cnitool import Netns, binary, leases, run_plugin, unique
+
+SUBNET = "10.96.0.0/24"
+
+
+@pytest.fixture
+def node():
+    ns = Netns(unique("hfnode"))
+    yield ns
+    ns.delete()
+
+
+@pytest.fixture
+def containers():
+    made = []
+
+    def make(n):
+        out = [Netns(unique("hfc")) for _ in range(n)]
+        made.extend(out)
+        return out
+    yield make
+    for ns in made:
+        ns.delete()
+
+
+def conf_for(data_dir, **ipam):
+    section = {"type": "holdfast-ipam", "dataDir": str(data_dir), "ranges": [[{"subnet": SUBNET}]],
+               "quarantineSeconds": 0}
+    section.update(ipam)
+    return {"cniVersion": "1.1.0", "name": unique("net"), "type": "holdfast", "bridge": unique("hfbr"),
+            "isGateway": True, "ipam": section}
+
+
+def add(conf, ctr, node):
+    return run_plugin(binary("holdfast"), "ADD", conf, container_id=ctr.name, netns=ctr.path, node=node.name)
+
+
+def live_address(ctr):
+    out = json.loads(ctr.exec("ip", "-j", "-4", "addr", "show", "dev", "eth0").stdout)
+    return out[0]["addr_info"][0]["local"]
+
+
+def ping(src, dst):
+    return src.exec("ping", "-c", "1", "-W", "2", dst, check=False).returncode == 0
+
+
+def db_files(data_dir, network):
+    d = data_dir / network
+    return d / "leases.db", [d / "leases.db-wal", d / "leases.db-shm"]
+
+
+def checkpoint(path):
+    con = sqlite3.connect(str(path))
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+
+
+def reconcile(node, data_dir, network, *extra):
+    proc = node.exec(binary("ipamctl"), "reconcile", "--data-dir", str(data_dir), "--network", network, "--json",
+                     *extra, check=False)
+    return proc
+
+
+@pytest.mark.parametrize("damage", ["deleted", "emptied", "old-backup", "truncated"])
+def test_no_live_address_is_reused_after_store_damage(data_dir, node, containers, damage):
+    conf = conf_for(data_dir)
+    net = conf["name"]
+    originals = containers(20)
+    backup = data_dir / "five.db"
+    for i, c in enumerate(originals):
+        r = add(conf, c, node)
+        assert r.ok, r
+        if i == 4:
+            db, _ = db_files(data_dir, net)
+            src = sqlite3.connect(str(db))
+            dst = sqlite3.connect(str(backup))
+            src.backup(dst)
+            src.close()
+            dst.close()
+    live = {live_address(c) for c in originals}
+    assert len(live) == 20
+
+    db, extras = db_files(data_dir, net)
+    if damage == "deleted":
+        shutil.rmtree(data_dir / net)
+    elif damage == "emptied":
+        for p in extras:
+            p.unlink(missing_ok=True)
+        db.write_bytes(b"")
+    elif damage == "old-backup":
+        for p in extras:
+            p.unlink(missing_ok=True)
+        shutil.copyfile(backup, db)
+    elif damage == "truncated":
+        checkpoint(db)
+        size = db.stat().st_size
+        with open(db, "r+b") as f:
+            f.truncate(size // 2)
+        corrupt = db.read_bytes()
+        r = add(conf, containers(1)[0], node)
+        assert not r.ok and r.json["code"] == 101, r
+        assert db.read_bytes() == corrupt, "a corrupt store must be left untouched"
+        # The operator moves the damaged file aside (keeping it); the next ADD
+        # starts a new store and must adopt every live address from the kernel.
+        os.rename(db, db.with_name("leases.db.corrupt"))
+        for p in extras:
+            p.unlink(missing_ok=True)
+
+    newcomers = containers(20)
+    for c in newcomers:
+        r = add(conf, c, node)
+        assert r.ok, r
+        got = r.json["ips"][0]["address"].split("/")[0]
+        assert got not in live, f"{damage}: ADD returned {got}, live on a running container"
+        live.add(got)
+    # The originals still work: they ping each other and the gateway.
+    for a, b in zip(originals[:5], originals[5:10]):
+        assert ping(a, live_address(b))
+    assert ping(originals[0], "10.96.0.1")
+    # The store now knows every live address (adopted ones included).
+    stored = {l["address"] for l in leases(data_dir, net)}
+    assert live <= stored
+
+
+def test_kill9_storm_leaves_store_agreeing_with_kernel(data_dir, node, containers):
+    conf = conf_for(data_dir)
+    net = conf["name"]
+    ctrs = containers(6)
+    plugin = binary("holdfast")
+    data = json.dumps(conf).encode()
+    rng = random.Random(1234)
+    killed = 0
+    for i in range(200):
+        c = rng.choice(ctrs)
+        verb = rng.choice(["ADD", "ADD", "DEL"])
+        env = {"PATH": os.environ["PATH"], "CNI_COMMAND": verb, "CNI_CONTAINERID": c.name, "CNI_IFNAME": "eth0",
+               "CNI_NETNS": c.path, "CNI_PATH": "/nonexistent"}
+        p = subprocess.Popen(["ip", "netns", "exec", node.name, plugin], stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        p.stdin.write(data)
+        p.stdin.close()
+        time.sleep(rng.uniform(0, 0.012))
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+            killed += 1
+        p.wait()
+    assert killed > 20, f"only {killed} runs were killed mid-way; the storm proves little"
+    # The runtime finishes every container (a retried ADD must not need a DEL first).
+    for c in ctrs:
+        r = add(conf, c, node)
+        assert r.ok, r
+    addrs = [live_address(c) for c in ctrs]
+    assert len(set(addrs)) == len(addrs), "an address is held twice"
+    rows = leases(data_dir, net)
+    assert sorted(r["address"] for r in rows) == sorted(addrs)
+    proc = reconcile(node, data_dir, net)
+    assert proc.returncode == 0, proc.stderr
+    plan = json.loads(proc.stdout)[0]["plan"]
+    assert plan["adopt"] == [] and plan["release"] == [] and plan["conflicts"] == [], plan
+
+
+def test_reconcile_guards_and_force(data_dir, node, containers):
+    conf = conf_for(data_dir)
+    net = conf["name"]
+    ctrs = containers(4)
+    for c in ctrs:
+        assert add(conf, c, node).ok
+    # Two containers vanish without DEL (the runtime forgot): their netns is gone.
+    for c in ctrs[:2]:
+        c.delete()
+    before = leases(data_dir, net)
+    # A failed inventory (wrong bridge) releases nothing, dry run or applied.
+    proc = reconcile(node, data_dir, net, "--bridge", "nosuchbr0", "--apply")
+    assert proc.returncode != 0
+    assert leases(data_dir, net) == before
+    # Dry run on the real bridge: plans the two releases, changes nothing.
+    proc = reconcile(node, data_dir, net)
+    assert proc.returncode == 0, proc.stderr
+    plan = json.loads(proc.stdout)[0]["plan"]
+    assert sorted(l["containerID"] for l in plan["release"]) == sorted(c.name for c in ctrs[:2])
+    assert leases(data_dir, net) == before
+    # 2 of 4 is within the default 0.5 limit; a 0.25 limit refuses without --force.
+    proc = reconcile(node, data_dir, net, "--apply", "--max-release-fraction", "0.25")
+    assert proc.returncode != 0
+    assert leases(data_dir, net) == before
+    # Forced with a failed inventory: releases, after a backup.
+    proc = reconcile(node, data_dir, net, "--bridge", "nosuchbr0", "--apply", "--force")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)[0]
+    assert report["applied"] and os.path.exists(report["backup"])
+    assert sorted(l["containerID"] for l in leases(data_dir, net)) == sorted(c.name for c in ctrs[2:])
+    # The backup still holds all four.
+    con = sqlite3.connect(report["backup"])
+    assert con.execute("SELECT count(*) FROM leases").fetchone()[0] == 4
+    con.close()
+
+
+def test_quarantine(data_dir, node, containers):
+    conf = conf_for(data_dir, ranges=[[{"subnet": "10.97.0.0/29"}]], quarantineSeconds=600)
+    ipam = binary("holdfast-ipam")
+    # /29: .1 gateway, .2-.6 usable (5 addresses).
+    r = run_plugin(ipam, "ADD", conf, container_id="q1")
+    assert r.ok, r
+    first = r.json["ips"][0]["address"]
+    assert run_plugin(ipam, "DEL", conf, container_id="q1").ok
+    r = run_plugin(ipam, "ADD", conf, container_id="q2")
+    assert r.ok and r.json["ips"][0]["address"] != first, "released address reused while others are free"
+    for i in range(3, 6):
+        assert run_plugin(ipam, "ADD", conf, container_id=f"q{i}").ok
+    pools = json.loads(subprocess.run([binary("ipamctl"), "pools", "--json", "--data-dir", str(data_dir)],
+                                      capture_output=True, text=True).stdout)
+    assert pools[0]["quarantined"] == 1 and pools[0]["used"] == 4
+    # Only the quarantined address is left: it is handed out rather than failing.
+    r = run_plugin(ipam, "ADD", conf, container_id="q6")
+    assert r.ok and r.json["ips"][0]["address"] == first, r
