@@ -21,7 +21,8 @@ let package = Package(
         // System libraries from Debian (installed by scripts/setup.sh).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
-        .systemLibrary(name: "CNftables", pkgConfig: "libnftables", providers: [.apt(["libnftables-dev"])]),
+        // Headers only: libnftables is dlopen()ed on first use (see Sources/CNftables/shim.h).
+        .systemLibrary(name: "CNftables", providers: [.apt(["libnftables-dev"])]),
 
         // Pure value types: IPv4/IPv6 addresses, CIDR prefixes, MAC addresses.
         .target(name: "Addressing"),

@@ -9,21 +9,21 @@ final class NftablesContext {
     private let ctx: OpaquePointer
 
     init() throws(MasqueradeError) {
-        guard let ctx = nft_ctx_new(UInt32(NFT_CTX_DEFAULT)) else {
-            throw MasqueradeError(operation: "nft_ctx_new", message: "cannot create libnftables context")
+        guard let ctx = hf_nft_ctx_new(UInt32(NFT_CTX_DEFAULT)) else {
+            throw MasqueradeError(operation: "nft_ctx_new", message: "cannot load libnftables.so.1 or create a context (is libnftables1 installed?)")
         }
         self.ctx = ctx
-        _ = nft_ctx_buffer_output(ctx)
-        _ = nft_ctx_buffer_error(ctx)
+        _ = hf_nft_ctx_buffer_output(ctx)
+        _ = hf_nft_ctx_buffer_error(ctx)
     }
 
-    deinit { nft_ctx_free(ctx) }
+    deinit { hf_nft_ctx_free(ctx) }
 
     /// Runs `commands` as one transaction: all of it applies, or none.
     func run(_ commands: String, operation: String) throws(MasqueradeError) {
-        let rc = nft_run_cmd_from_buffer(ctx, commands)
+        let rc = hf_nft_run_cmd_from_buffer(ctx, commands)
         if rc != 0 {
-            let message = nft_ctx_get_error_buffer(ctx).map { String(cString: $0) } ?? "unknown error"
+            let message = hf_nft_ctx_get_error_buffer(ctx).map { String(cString: $0) } ?? "unknown error"
             throw MasqueradeError(operation: operation, message: message.trimmingTrailingNewlines())
         }
     }
