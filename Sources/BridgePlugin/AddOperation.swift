@@ -87,6 +87,12 @@ struct AddOperation {
                 undo.add("remove masquerade") { try masquerade.remove(addresses) }
             }
 
+            if config.macspoofchk {
+                let check = MacSpoofCheck(network: request.config.name)
+                try check.add(port: hostName, mac: containerLink.mac ?? containerMAC)
+                undo.add("remove MAC spoof check") { check.remove(port: hostName, mac: containerLink.mac ?? containerMAC) }
+            }
+
             // 7. The result: bridge, host veth, container interface (index 2).
             var result = ipamResult
             result.interfaces = [

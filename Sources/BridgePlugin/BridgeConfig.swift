@@ -18,6 +18,7 @@ public struct BridgeConfig: Sendable, Equatable {
     public var hairpinMode: Bool
     public var promiscMode: Bool
     public var vlan: Int?
+    /// Drop frames from the container's port whose source MAC is not the container's.
     public var macspoofchk: Bool
     /// IPv6 duplicate address detection in the container. Off by default like the
     /// reference (`enabledad`): the IPAM already guarantees uniqueness, and DAD

@@ -30,7 +30,13 @@ struct DelOperation {
             do { try Masquerade(network: request.config.name, subnets: subnets).remove(addresses) } catch { failures.append(error) }
         }
 
-        // 3. The lease (or the delegated IPAM's DEL).
+        // 3. The MAC spoof check entries (MAC from the lease, else prevResult).
+        if config.macspoofchk {
+            let mac = ipam.knownMAC(request, attachment: attachment)
+            MacSpoofCheck(network: request.config.name).remove(port: hostName, mac: mac)
+        }
+
+        // 4. The lease (or the delegated IPAM's DEL).
         do { try ipam.release(request, attachment: attachment) } catch { failures.append(error) }
 
         if let first = failures.first {

@@ -72,6 +72,15 @@ enum IPAMBackend {
         return (request.config.prevResult?.ips ?? []).map(\.address.address)
     }
 
+    /// The container MAC recorded for the attachment (lease, else prevResult).
+    func knownMAC(_ request: CNIRequest, attachment: Attachment) -> MACAddress? {
+        if case .inProcess(let service) = self,
+           let mac = (try? service.leases(for: attachment))?.compactMap(\.containerMAC).first {
+            return MACAddress(mac)
+        }
+        return request.config.prevResult?.interfaces.first { $0.sandbox != nil }?.macAddress
+    }
+
     func check(_ request: CNIRequest, attachment: Attachment) throws {
         switch self {
         case .inProcess(let service):

@@ -247,3 +247,22 @@ def test_32_parallel_adds_all_reachable(data_dir, node, containers):
         dels = list(pool.map(lambda c: hf("DEL", conf, c, node), ctrs))
     assert all(r.ok for r in dels)
     assert leases(data_dir, conf["name"]) == []
+
+
+def test_macspoofchk_drops_spoofed_frames(data_dir, node, containers):
+    a, b = containers(2)
+    conf = bridge_conf(data_dir, macspoofchk=True)
+    ra, rb = hf("ADD", conf, a, node), hf("ADD", conf, b, node)
+    assert ra.ok and rb.ok, (ra, rb)
+    assert ping(a, addr_of(rb))
+    # Spoof a's MAC: its frames must no longer cross the bridge.
+    a.exec("ip", "link", "set", "eth0", "address", "02:00:00:00:be:ef")
+    a.exec("ip", "neigh", "flush", "all")
+    b.exec("ip", "neigh", "flush", "all")
+    assert not ping(a, addr_of(rb)), "spoofed MAC got through"
+    a.exec("ip", "link", "set", "eth0", "address", ra.json["interfaces"][2]["mac"])
+    assert ping(a, addr_of(rb)), "the real MAC must work again"
+    assert hf("DEL", conf, a, node).ok
+    ruleset = node.exec("nft", "list", "ruleset").stdout
+    assert ra.json["interfaces"][1]["name"] not in ruleset
+    assert rb.json["interfaces"][1]["name"] in ruleset
