@@ -64,5 +64,7 @@ let package = Package(
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
+        .testTarget(name: "IPAMPluginTests", dependencies: ["Addressing", "IPAM", "IPAMPlugin", "CNI"]),
+        .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "BridgePlugin"]),
     ]
 )

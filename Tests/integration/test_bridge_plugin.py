@@ -266,3 +266,26 @@ def test_macspoofchk_drops_spoofed_frames(data_dir, node, containers):
     ruleset = node.exec("nft", "list", "ruleset").stdout
     assert ra.json["interfaces"][1]["name"] not in ruleset
     assert rb.json["interfaces"][1]["name"] in ruleset
+
+
+def test_gc_and_status(data_dir, node, containers):
+    ctrs = containers(3)
+    conf = bridge_conf(data_dir, ipMasq=True)
+    results = [hf("ADD", conf, c, node) for c in ctrs]
+    assert all(r.ok for r in results), results
+    status = run_plugin(binary("holdfast"), "STATUS", conf, node=node.name)
+    assert status.ok, status
+    # The runtime lists two of three as valid: GC removes the third's lease, veth and rules.
+    valid = [{"containerID": c.name, "ifname": "eth0"} for c in ctrs[:2]]
+    gc = run_plugin(binary("holdfast"), "GC", dict(conf, **{"cni.dev/valid-attachments": valid}), node=node.name)
+    assert gc.ok, gc
+    assert sorted(l["containerID"] for l in leases(data_dir, conf["name"])) == sorted(c.name for c in ctrs[:2])
+    names = [l["ifname"] for l in links(node)]
+    assert results[2].json["interfaces"][1]["name"] not in names
+    assert results[0].json["interfaces"][1]["name"] in names
+    assert addr_of(results[2]) not in node.exec("nft", "list", "ruleset").stdout
+    # An empty list is refused: nothing is released.
+    gc = run_plugin(binary("holdfast"), "GC", dict(conf, **{"cni.dev/valid-attachments": []}), node=node.name)
+    assert not gc.ok and gc.json["code"] == 103, gc
+    assert len(leases(data_dir, conf["name"])) == 2
+    assert ping(ctrs[0], addr_of(results[1]))
