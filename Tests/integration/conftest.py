@@ -55,3 +55,26 @@ def netns_factory():
     yield make
     for ns in created:
         ns.delete()
+
+
+@pytest.fixture
+def node():
+    """A namespace standing in for the host: the plugin runs there, so its bridge,
+    nftables tables and sysctls disappear with it."""
+    ns = cnitool.Netns(cnitool.unique("hfnode"))
+    yield ns
+    ns.delete()
+
+
+@pytest.fixture
+def containers():
+    """containers(n) -> n new container namespaces (one, not a list, for n=1), deleted by name afterwards."""
+    made = []
+
+    def make(n=1):
+        out = [cnitool.Netns(cnitool.unique("hfc")) for _ in range(n)]
+        made.extend(out)
+        return out if n > 1 else out[0]
+    yield make
+    for ns in made:
+        ns.delete()

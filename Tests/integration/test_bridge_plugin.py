@@ -14,26 +14,6 @@ from cnitool import Netns, binary, leases, run_plugin, sh, unique
 VERSION = "1.1.0"
 
 
-@pytest.fixture
-def node():
-    ns = Netns(unique("hfnode"))
-    yield ns
-    ns.delete()
-
-
-@pytest.fixture
-def containers():
-    made = []
-
-    def make(n=1):
-        out = [Netns(unique("hfc")) for _ in range(n)]
-        made.extend(out)
-        return out if n > 1 else out[0]
-    yield make
-    for ns in made:
-        ns.delete()
-
-
 def bridge_conf(data_dir, bridge=None, ranges=None, version=VERSION, **extra):
     conf = {"cniVersion": version, "name": unique("net"), "type": "holdfast",
             "bridge": bridge or unique("hfbr"), "isGateway": True,

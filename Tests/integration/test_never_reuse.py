@@ -17,26 +17,6 @@ from cnitool import Netns, binary, leases, run_plugin, unique
 SUBNET = "10.96.0.0/24"
 
 
-@pytest.fixture
-def node():
-    ns = Netns(unique("hfnode"))
-    yield ns
-    ns.delete()
-
-
-@pytest.fixture
-def containers():
-    made = []
-
-    def make(n):
-        out = [Netns(unique("hfc")) for _ in range(n)]
-        made.extend(out)
-        return out
-    yield make
-    for ns in made:
-        ns.delete()
-
-
 def conf_for(data_dir, **ipam):
     section = {"type": "holdfast-ipam", "dataDir": str(data_dir), "ranges": [[{"subnet": SUBNET}]],
                "quarantineSeconds": 0}
@@ -111,7 +91,7 @@ def test_no_live_address_is_reused_after_store_damage(data_dir, node, containers
         with open(db, "r+b") as f:
             f.truncate(size // 2)
         corrupt = db.read_bytes()
-        r = add(conf, containers(1)[0], node)
+        r = add(conf, containers(), node)
         assert not r.ok and r.json["code"] == 101, r
         assert db.read_bytes() == corrupt, "a corrupt store must be left untouched"
         # The operator moves the damaged file aside (keeping it); the next ADD
