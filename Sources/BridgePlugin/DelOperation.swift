@@ -13,9 +13,13 @@ struct DelOperation {
     func run() throws {
         let attachment = try request.environment.requireAttachment()
         let config = try BridgeConfig(json: request.config.bytes)
-        let ipam = try IPAMBackend(request: request)
         var failures: [any Error] = []
-        let addresses = ipam.knownAddresses(request, attachment: attachment)
+        // A broken store (corrupt, lock deadline) must not keep DEL from tearing
+        // down the kernel side: remember the error, clean up, report it last.
+        let ipam: IPAMBackend?
+        do { ipam = try IPAMBackend(request: request) } catch { ipam = nil; failures.append(error) }
+        let addresses = ipam?.knownAddresses(request, attachment: attachment)
+            ?? (request.config.prevResult?.ips ?? []).map(\.address.address)
 
         // 1. The veth: deleting the host end removes the container end with it.
         let hostName = InterfaceName.hostVeth(containerID: attachment.containerID, ifname: attachment.ifname)
@@ -32,12 +36,15 @@ struct DelOperation {
 
         // 3. The MAC spoof check entries (MAC from the lease, else prevResult).
         if config.macspoofchk {
-            let mac = ipam.knownMAC(request, attachment: attachment)
+            let mac = ipam?.knownMAC(request, attachment: attachment)
+                ?? request.config.prevResult?.interfaces.first { $0.sandbox != nil }?.macAddress
             MacSpoofCheck(network: request.config.name).remove(port: hostName, mac: mac)
         }
 
         // 4. The lease (or the delegated IPAM's DEL).
-        do { try ipam.release(request, attachment: attachment) } catch { failures.append(error) }
+        if let ipam {
+            do { try ipam.release(request, attachment: attachment) } catch { failures.append(error) }
+        }
 
         if let first = failures.first {
             if failures.count > 1 { Log.error("DEL: \(failures.count) steps failed: \(failures.map { "\($0)" }.joined(separator: "; "))") }

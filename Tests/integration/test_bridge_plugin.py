@@ -269,3 +269,18 @@ def test_gc_and_status(data_dir, node, containers):
     assert not gc.ok and gc.json["code"] == 103, gc
     assert len(leases(data_dir, conf["name"])) == 2
     assert ping(ctrs[0], addr_of(results[1]))
+
+
+def test_del_with_a_corrupt_store_still_removes_the_veth(data_dir, node, containers):
+    a = containers()
+    conf = bridge_conf(data_dir)
+    add = hf("ADD", conf, a, node)
+    assert add.ok, add
+    db = data_dir / conf["name"] / "leases.db"
+    for extra in ("leases.db-wal", "leases.db-shm"):
+        (db.parent / extra).unlink(missing_ok=True)
+    db.write_bytes(b"garbage" * 1000)
+    r = hf("DEL", conf, a, node)
+    assert not r.ok and r.json["code"] == 101, r
+    assert add.json["interfaces"][1]["name"] not in [l["ifname"] for l in links(node)]
+    assert db.read_bytes() == b"garbage" * 1000
