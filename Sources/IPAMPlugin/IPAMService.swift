@@ -42,7 +42,7 @@ public final class IPAMService {
                          isLive: (IPAddress) -> Bool = { _ in false },
                          inTransaction extra: (LeaseTransaction, [Lease]) throws -> Void = { _, _ in }) throws -> Allocation {
         let now = self.now()
-        return try store.write(lockTimeout: config.lockTimeout) { txn in
+        return try guardedWrite(counting: { _, a in (a.reused ? 0 : a.leases.count, 0) }) { txn in
             let existing = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
                 .filter { $0.state == .active }
             if !existing.isEmpty {
@@ -52,6 +52,7 @@ public final class IPAMService {
             if let reason = try txn.meta(MetaKey.frozen) {
                 throw IPAMServiceError.frozen(network: network, reason: reason)
             }
+            try RateLimiter.take(txn, config.operations.rateLimit, network: network, now: now)
             var pending = requested
             var leases: [Lease] = []
             for (index, set) in config.rangeSets.enumerated() {
@@ -98,7 +99,7 @@ public final class IPAMService {
     @discardableResult
     public func release(_ attachment: Attachment, reason: String = "del") throws -> [Lease] {
         let now = self.now()
-        return try store.write(lockTimeout: config.lockTimeout) { txn in
+        return try guardedWrite(counting: { txn, l in (0, try txn.meta(MetaKey.frozen) == nil ? l.count : 0) }) { txn in
             let leases = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
             let frozen = try txn.meta(MetaKey.frozen) != nil
             for var lease in leases {
@@ -127,7 +128,7 @@ public final class IPAMService {
     @discardableResult
     public func garbageCollect(valid: Set<Attachment>, force: Bool = false) throws -> [Lease] {
         let now = self.now()
-        return try store.write(lockTimeout: config.lockTimeout) { txn in
+        return try guardedWrite(counting: { _, stale in (0, stale.count) }) { txn in
             let all = try txn.leases()
             let stale = all.filter { !valid.contains(Attachment(containerID: $0.containerID, ifname: $0.ifname)) }
             if !force && !stale.isEmpty {
@@ -145,8 +146,16 @@ public final class IPAMService {
                         + "dry-run with `ipamctl release`, then force with `--apply --force`")
                 }
             }
-            for lease in stale { try txn.release(lease, reason: "gc", at: now) }
-            return stale
+            // Backup first and an audit record, like every destructive path.
+            if stale.isEmpty { return stale }
+            return try DestructiveGuard.run(
+                in: txn, location: store.location, action: "gc", releasing: stale.count, live: all.count, radius: nil,
+                force: force, actor: AuditActor.current(process: "cni-gc"),
+                detail: "released \(stale.count) of \(all.count) lease(s) not in cni.dev/valid-attachments: \(DestructiveGuard.describe(stale))",
+                at: now) {
+                for lease in stale { try txn.release(lease, reason: "gc", at: now) }
+                return stale
+            }.result
         }
     }
 }
