@@ -76,7 +76,7 @@ struct DestructiveAction {
                 (try plan(txn), try txn.counts(now: Date(), quarantine: .zero).byRangeSet.values.reduce(0, +))
             }
             let limit = options.radius.limit(live: live)
-            var text = "DRY RUN (nothing changed): \(name) would release \(leases.count) of \(live) live lease(s) in network \"\(location.network)\"\n"
+            var text = "DRY RUN (nothing changed): `\(name)` would free \(leases.count) of \(live) live lease(s) in network \"\(location.network)\"\n"
             Output.write(Data(text.utf8))
             if !leases.isEmpty {
                 Output.printTable(header: ["ADDRESS", "CONTAINER", "IFNAME", "STATE"],

@@ -114,7 +114,7 @@ struct MetricsText {
         sample("holdfast_allocations_total", "counter", "Leases handed out.", [n], String(snapshot.stats.allocations))
         sample("holdfast_releases_total", "counter", "Leases released (DEL, GC, unfreeze, release).", [n], String(snapshot.stats.releases))
         sample("holdfast_network_frozen", "gauge", "1 while the network is frozen (ipamctl freeze).", [n], snapshot.frozen == nil ? "0" : "1")
-        sample("holdfast_store_generation", "counter", "Store write generation.", [n], String(snapshot.generation))
+        sample("holdfast_store_generation", "gauge", "Store write generation.", [n], String(snapshot.generation))
 
         let obs = Observations.load(directory: location.directory)
         for (code, count) in obs.errors.sorted(by: { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }) {
