@@ -10,6 +10,8 @@ extension CNIError {
         switch error {
         case let e as CNIError:
             return e
+        case let e as OperationsError:
+            return e.cniError
         case let e as IPAMConfigError:
             return .invalidConfig("invalid ipam configuration", details: e.description)
         case let e as IPAMServiceError:

@@ -48,6 +48,7 @@ extension IPAMConfig {
             throw IPAMConfigError(field: "ipam", problem: "cannot decode: \(Self.describe(error))")
         }
         try self.init(raw: raw)
+        operations = try OperationsConfig(ipamJSON: ipamJSON)
     }
 
     init(raw: Raw) throws(IPAMConfigError) {

@@ -27,6 +27,8 @@ public struct IPAMConfig: Sendable {
     public var quarantine: Duration
     /// Reconcile/GC refuse to release more than this fraction of live leases without force.
     public var maxReleaseFraction: Double
+    /// Rate limit, waiter cap and structured log (see `OperationsConfig`).
+    public var operations = OperationsConfig()
 
     /// Default data directory, separate from host-local's `/var/lib/cni/networks`
     /// so the two never read each other's files.

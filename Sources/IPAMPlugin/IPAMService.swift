@@ -46,7 +46,7 @@ public final class IPAMService {
     public func allocate(_ attachment: Attachment, details: AttachmentDetails, requested: [IPAddress] = [],
                          liveAddresses: (LeaseTransaction) throws -> Set<IPAddress> = { _ in [] }) throws -> Allocation {
         let now = self.now()
-        return try store.write(lockTimeout: config.lockTimeout) { txn in
+        return try guardedWrite(counting: { _, a in (a.reused ? 0 : a.leases.count, 0) }) { txn in
             let existing = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
                 .filter { $0.state == .active }
             if !existing.isEmpty {
@@ -67,6 +67,7 @@ public final class IPAMService {
             if let reason = try txn.meta(MetaKey.frozen) {
                 throw IPAMServiceError.frozen(network: network, reason: reason)
             }
+            try RateLimiter.take(txn, config.operations.rateLimit, network: network, now: now)
             let live = try liveAddresses(txn)
             let isLive: (IPAddress) -> Bool = { live.contains($0) }
             var pending = requested
@@ -117,7 +118,7 @@ public final class IPAMService {
     @discardableResult
     public func release(_ attachment: Attachment, hostInterface: String? = nil, reason: String = "del") throws -> [Lease] {
         let now = self.now()
-        return try store.write(lockTimeout: config.lockTimeout) { txn in
+        return try guardedWrite(counting: { txn, l in (0, try txn.meta(MetaKey.frozen) == nil ? l.count : 0) }) { txn in
             var leases = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
             if leases.isEmpty, let hostInterface { leases = try txn.leases(hostInterface: hostInterface) }
             let frozen = try txn.meta(MetaKey.frozen) != nil
@@ -147,7 +148,7 @@ public final class IPAMService {
     @discardableResult
     public func garbageCollect(valid: Set<Attachment>, force: Bool = false) throws -> [Lease] {
         let now = self.now()
-        return try store.write(lockTimeout: config.lockTimeout) { txn in
+        return try guardedWrite(counting: { _, stale in (0, stale.count) }) { txn in
             let all = try txn.leases()
             let stale = all.filter { !valid.contains(Attachment(containerID: $0.containerID, ifname: $0.ifname)) }
             if !force && !stale.isEmpty {
@@ -165,8 +166,16 @@ public final class IPAMService {
                         + "dry-run with `ipamctl release`, then force with `--apply --force`")
                 }
             }
-            for lease in stale { try txn.release(lease, reason: "gc", at: now) }
-            return stale
+            // Backup first and an audit record, like every destructive path.
+            if stale.isEmpty { return stale }
+            return try DestructiveGuard.run(
+                in: txn, location: store.location, action: "gc", releasing: stale.count, live: all.count, radius: nil,
+                force: force, actor: AuditActor.current(process: "cni-gc"),
+                detail: "released \(stale.count) of \(all.count) lease(s) not in cni.dev/valid-attachments: \(DestructiveGuard.describe(stale))",
+                at: now) {
+                for lease in stale { try txn.release(lease, reason: "gc", at: now) }
+                return stale
+            }.result
         }
     }
 }

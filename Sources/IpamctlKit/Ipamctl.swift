@@ -9,7 +9,8 @@ public struct Ipamctl: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ipamctl",
         abstract: "Inspect and operate Holdfast IPAM lease stores.",
-        subcommands: [Leases.self, Show.self, History.self, Pools.self, Reconcile.self])
+        subcommands: [Leases.self, Show.self, History.self, Pools.self, Reconcile.self, Metrics.self, Freeze.self,
+                      Unfreeze.self, Release.self, Backup.self, Restore.self, Audit.self])
 
     public init() {}
 }

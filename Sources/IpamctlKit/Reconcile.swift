@@ -97,13 +97,14 @@ struct Reconciler {
                                    applied: false, plan: plan)
         }
         let store = try LeaseStore.open(location)
-        let backup = try Backups.take(store, action: "reconcile")
         let now = Date()
         return try store.write(lockTimeout: .seconds(10)) { txn in
             let bridgeName = try resolveBridge(txn)
             let leases = try txn.leases()
             let collected = inventory.collect(bridge: bridgeName, leaseNetnsPaths: leases.compactMap(\.netns))
             let plan = ReconcilePlanner.plan(leases: leases, inventory: collected, policy: policy)
+            // The backup is taken under the lock, from the state the plan was computed on.
+            let backup = try DestructiveGuard.backup(location, action: "reconcile", at: now)
             let rangeSets = try PoolRecord.rangeSets(in: txn)
             let ports = Dictionary(((try? inventory.ports(ofBridge: bridgeName))??.ports ?? []).map { ($0.link.name, $0) },
                                    uniquingKeysWith: { a, _ in a })
@@ -117,9 +118,9 @@ struct Reconciler {
                                      hostInterface: seen.hostInterface, hostIfindex: seen.hostIfindex, bootID: BootID.current))
             }
             if plan.refusal == nil {
-                for lease in plan.release { try txn.release(lease, reason: "reconcile", at: now) }
+                try DestructiveGuard.release(plan.release, in: txn, reason: "reconcile", at: now)
             }
-            try txn.appendAudit(actor: Actor.current, action: "reconcile",
+            try txn.appendAudit(actor: AuditActor.current(process: "ipamctl").description, action: "reconcile",
                                 detail: "adopted \(plan.adopt.count), released \(plan.refusal == nil ? plan.release.count : 0), "
                                     + "conflicts \(plan.conflicts.count)\(policy.force ? ", forced" : ""); backup \(backup)", at: now)
             try txn.setMeta("restored_at", nil)

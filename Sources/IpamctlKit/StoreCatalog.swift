@@ -44,4 +44,11 @@ struct StoreCatalog {
     func open(_ network: String) throws -> LeaseStore {
         try LeaseStore.openReadOnly(StoreLocation(dataDir: dataDir, network: network))
     }
+
+    /// Opens an existing network's store for writing (destructive and freeze
+    /// commands); an unknown network is an error, never a new empty store.
+    func openWritable(_ network: String) throws -> LeaseStore {
+        _ = try selected(network)
+        return try LeaseStore.open(StoreLocation(dataDir: dataDir, network: network))
+    }
 }

@@ -26,7 +26,7 @@ public final class LeaseStore {
     /// meeting a checkpoint or WAL recovery): short, so a reader never stalls.
     static let readerBusyTimeoutMs: Int32 = 200
 
-    private init(location: StoreLocation, connection: SQLiteConnection, readOnly: Bool) {
+    init(location: StoreLocation, connection: SQLiteConnection, readOnly: Bool) {
         self.location = location
         self.connection = connection
         self.isReadOnly = readOnly

@@ -1,4 +1,4 @@
 import CNI
 import IPAMPlugin
 
-CNIDispatcher.main(plugin: HoldfastIPAMPlugin(), about: "holdfast-ipam: host-local compatible IPAM that never hands out a live address")
+CNIDispatcher.main(plugin: ObservedPlugin(HoldfastIPAMPlugin(), name: "holdfast-ipam"), about: "holdfast-ipam: host-local compatible IPAM that never hands out a live address")

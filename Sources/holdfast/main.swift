@@ -1,4 +1,5 @@
 import BridgePlugin
 import CNI
+import IPAMPlugin
 
-CNIDispatcher.main(plugin: BridgePlugin(), about: "holdfast: CNI bridge plugin that never hands out a live address")
+CNIDispatcher.main(plugin: ObservedPlugin(BridgePlugin(), name: "holdfast"), about: "holdfast: CNI bridge plugin that never hands out a live address")

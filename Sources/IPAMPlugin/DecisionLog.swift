@@ -1,0 +1,110 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One plugin decision as a JSON line in the structured log.
+public struct Decision: Encodable, Sendable {
+    /// RFC 3339 UTC with milliseconds.
+    public var time: String
+    public var verb: String
+    public var network: String
+    public var container: String?
+    public var ifname: String?
+    public var addresses: [String]
+    public var durationMs: Double
+    /// "ok" or "error".
+    public var outcome: String
+    /// CNI error code when `outcome` is "error".
+    public var code: Int?
+    public var message: String?
+    public var plugin: String
+    public var pid: Int32
+}
+
+/// The structured log: one JSON line per plugin decision, appended with
+/// `O_APPEND` (one `write` per line, so concurrent plugin processes never
+/// interleave within a line), rotated by size.
+///
+/// Never stdout (the CNI result lives there) and never fatal: every failure
+/// (no directory, disk full, permission) is swallowed, because losing a log
+/// line is always better than failing an ADD.
+///
+/// Rotation: when a line would take the file past `maxBytes`, the appender
+/// that wins a non-blocking flock on the live file shifts `log.(k-1)` to
+/// `log.k` ... `log` to `log.1` (keeping `keep` old files); others keep
+/// appending to the file they opened, which is now `log.1`: no line is lost.
+public struct DecisionLog: Sendable {
+    public var path: String
+    public var maxBytes: Int
+    public var keep: Int
+
+    public init(path: String, maxBytes: Int = OperationsConfig.defaultLogMaxBytes, keep: Int = OperationsConfig.defaultLogKeep) {
+        self.path = path
+        self.maxBytes = maxBytes
+        self.keep = keep
+    }
+
+    /// The log configured for this run: `ipam.logFile`, else `$HOLDFAST_LOG`, else none.
+    public static func configured(_ ops: OperationsConfig?, environment: [String: String]) -> DecisionLog? {
+        let path = ops?.logFile ?? environment[OperationsConfig.logEnvironmentVariable].flatMap { $0.hasPrefix("/") ? $0 : nil }
+        guard let path else { return nil }
+        return DecisionLog(path: path, maxBytes: ops?.logMaxBytes ?? OperationsConfig.defaultLogMaxBytes,
+                           keep: ops?.logKeep ?? OperationsConfig.defaultLogKeep)
+    }
+
+    /// Appends `decision`; never throws.
+    public func append(_ decision: Decision) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard var line = try? encoder.encode(decision) else { return }
+        line.append(0x0a)
+        var fd = openLog()
+        guard fd >= 0 else { return }
+        var st = stat()
+        if fstat(fd, &st) == 0, Int(st.st_size) + line.count > maxBytes, st.st_size > 0 {
+            if rotate(fd, inode: st.st_ino) {
+                close(fd)
+                fd = openLog()
+                guard fd >= 0 else { return }
+            }
+        }
+        _ = line.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+        close(fd)
+    }
+
+    private func openLog() -> Int32 {
+        var fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        if fd < 0 && errno == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            _ = mkdir(String(path[..<slash]), 0o750)
+            fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        }
+        return fd
+    }
+
+    /// Shifts the files if `fd` is still the live log; true when it rotated.
+    private func rotate(_ fd: Int32, inode: ino_t) -> Bool {
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return false }
+        defer { _ = flock(fd, LOCK_UN) }
+        var live = stat()
+        guard stat(path, &live) == 0, live.st_ino == inode else { return true }  // someone else rotated
+        guard keep > 0 else { return unlink(path) == 0 }
+        for k in stride(from: keep - 1, through: 1, by: -1) { _ = rename("\(path).\(k)", "\(path).\(k + 1)") }
+        return rename(path, "\(path).1") == 0
+    }
+
+    /// RFC 3339 UTC with milliseconds, e.g. `2026-11-23T13:37:39.123Z`.
+    public static func timestamp(_ date: Date) -> String {
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var t = time_t(ms / 1000)
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        func pad(_ v: Int32, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
+        return "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T"
+            + "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2)).\(pad(Int32(ms % 1000), 3))Z"
+    }
+}

@@ -1,0 +1,49 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+import LeaseStore
+
+extension IPAMService {
+    /// `store.write` behind the flood guards, with metrics:
+    /// 1. takes a waiter slot (`WaiterSlots`, `ipam.maxWaiters`) or fails at once
+    ///    with `OperationsError.tooManyWaiters` (CNI 11);
+    /// 2. waits for the flock at most `ipam.lockTimeoutMs` (then CNI 11);
+    /// 3. runs `body`, then `counting` in the same transaction, adding its
+    ///    (allocations, releases) to `StatCounters` (no extra fsync);
+    /// 4. after commit and unlock, records the lock wait in `Observations`,
+    ///    best effort.
+    func guardedWrite<T>(counting: (LeaseTransaction, T) throws -> (allocations: Int, releases: Int) = { _, _ in (0, 0) },
+                         _ body: (LeaseTransaction) throws -> T) throws -> T {
+        let directory = store.location.directory
+        let slot = try WaiterSlots.acquire(directory: directory, max: config.operations.maxWaiters, network: network)
+        defer { if let slot { close(slot) } }
+        let clock = ContinuousClock()
+        let start = clock.now
+        var waited: Duration?
+        defer {
+            if let waited {
+                let c = waited.components
+                Observations.update(directory: directory) {
+                    $0.observeLockWait(seconds: Double(c.seconds) + Double(c.attoseconds) / 1e18)
+                }
+            }
+        }
+        do {
+            return try store.write(lockTimeout: config.lockTimeout) { txn in
+                waited = clock.now - start
+                let result = try body(txn)
+                let (allocations, releases) = try counting(txn, result)
+                try StatCounters.add(txn, allocations: allocations, releases: releases)
+                return result
+            }
+        } catch StoreError.lockTimeout(let w) {
+            waited = w
+            throw StoreError.lockTimeout(waited: w)
+        }
+    }
+}
