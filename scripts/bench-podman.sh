@@ -174,9 +174,13 @@ declare -A med
 for v in "${order[@]}"; do med[$v]="$(median <<<"${samples[$v]}")"; done
 diff_ms() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.1f", a - b}'; }
 
-# Nothing may be left on the networks after `--rm`.
-left="$(for d in "$work"/ipam-holdfast; do "$HOLDFAST_BIN_DIR/ipamctl" leases --json --data-dir "$d" 2>/dev/null; done | python3 -c 'import json,sys; t=sys.stdin.read().strip(); print(len(json.loads(t)) if t else 0)')"
+# Nothing may be left on the networks after `--rm`: no Holdfast lease, no
+# host-local reservation file (named after the address).
+left="$("$HOLDFAST_BIN_DIR/ipamctl" leases --json --data-dir "$work/ipam-holdfast" --network "hfpb-h-$id" \
+    | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
 [ "$left" = 0 ] || { echo "bench-podman: $left Holdfast lease(s) left after podman run --rm" >&2; exit 1; }
+left="$(find "$work/ipam-reference" -type f -name '10.*' 2>/dev/null | wc -l)"
+[ "$left" = 0 ] || { echo "bench-podman: $left host-local reservation(s) left after podman run --rm" >&2; exit 1; }
 
 printf '\npodman run --rm, median of %s runs (ms), podman %s, runc\n' "$runs" "$(podman --version | awk '{print $3}')"
 printf '  %-22s %9s %12s\n' variant median "over none"

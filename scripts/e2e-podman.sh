@@ -303,7 +303,7 @@ expect_state "before the lost DEL" a b e f
 kill -9 "$e_conmon" "$e_pid"
 for _ in $(seq 50); do [ -e "/proc/$e_pid" ] || break; sleep 0.1; done
 umount "$e_netns" && rm -f "$e_netns"
-for _ in $(seq 50); do [ "$(bridge_ports | wc -l)" = 3 ] && break; sleep 0.1; done
+for _ in $(seq 200); do [ "$(bridge_ports | wc -l)" = 3 ] && break; sleep 0.1; done
 check "e's veth went with its netns" test "$(bridge_ports | wc -l)" = 3
 check "e's lease ($e_addr) is still held: nobody called DEL" test -n "$(lease_map | grep "^$e_id " || true)"
 
