@@ -4,6 +4,7 @@
 # Needs root (namespaces, veths, bridges, cgroups).
 source "$(dirname "$0")/lib.sh"
 "$HOLDFAST_ROOT/scripts/setup.sh"
+"$HOLDFAST_ROOT/scripts/setup-podman.sh"   # podman, runc, busybox for the end-to-end test
 "$HOLDFAST_ROOT/scripts/build.sh"
 cd "$HOLDFAST_ROOT"
 log "unit tests"
