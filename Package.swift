@@ -52,7 +52,7 @@ let package = Package(
         ]),
 
         // Thin executables.
-        .executableTarget(name: "holdfast", dependencies: ["BridgePlugin", "CNI"]),
+        .executableTarget(name: "holdfast", dependencies: ["BridgePlugin", "IPAMPlugin", "CNI"]),
         .executableTarget(name: "holdfast-ipam", dependencies: ["IPAMPlugin", "CNI"]),
         .executableTarget(name: "ipamctl", dependencies: ["IpamctlKit"]),
         .executableTarget(name: "holdfast-watchdog", dependencies: ["Watchdog"]),
