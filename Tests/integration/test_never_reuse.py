@@ -207,3 +207,58 @@ def test_quarantine(data_dir, node, containers):
     # Only the quarantined address is left: it is handed out rather than failing.
     r = run_plugin(ipam, "ADD", conf, container_id="q6")
     assert r.ok and r.json["ips"][0]["address"] == first, r
+
+
+def test_release_all_then_restore_and_reconcile_brings_leases_back(data_dir, node, containers):
+    conf = conf_for(data_dir)
+    net = conf["name"]
+    ctrs = containers(4)
+    for c in ctrs:
+        assert add(conf, c, node).ok
+    before = sorted((l["address"], l["containerID"]) for l in leases(data_dir, net))
+    ipamctl = binary("ipamctl")
+    run = lambda *a: subprocess.run([ipamctl, *a, "--data-dir", str(data_dir)], capture_output=True, text=True)
+    # An operator wipes every lease while the containers run (forced, so it happens).
+    p = run("release", "--all", "--network", net, "--apply", "--force")
+    assert p.returncode == 0, p.stderr
+    assert leases(data_dir, net) == []
+    backups = sorted((data_dir / net / "backups").glob("*release*.db"))
+    assert backups, "release --apply took no backup"
+    # Restore that backup, then reconcile: the lease set is back and the store agrees with the kernel.
+    p = run("restore", str(backups[-1]), "--network", net, "--apply", "--force")
+    assert p.returncode == 0, p.stderr
+    proc = reconcile(node, data_dir, net, "--apply")
+    assert proc.returncode == 0, proc.stderr
+    plan = json.loads(proc.stdout)[0]["plan"]
+    assert plan["release"] == [] and plan["conflicts"] == [], plan
+    assert sorted((l["address"], l["containerID"]) for l in leases(data_dir, net)) == before
+    # And an ADD after all this gets none of the live addresses.
+    newcomer = containers()
+    r = add(conf, newcomer, node)
+    assert r.ok and r.json["ips"][0]["address"].split("/")[0] not in {a for a, _ in before}, r
+
+
+def test_wiped_leases_are_adopted_by_the_next_add(data_dir, node, containers):
+    """Leases released by mistake while containers run are re-adopted from the
+    kernel before the next allocation, with their container attribution."""
+    conf = conf_for(data_dir)
+    net = conf["name"]
+    ctrs = containers(3)
+    for c in ctrs:
+        assert add(conf, c, node).ok
+    live = {live_address(c) for c in ctrs}
+    db, _ = db_files(data_dir, net)
+    con = sqlite3.connect(str(db))
+    con.execute("DELETE FROM leases")
+    con.commit()
+    con.close()
+    r = add(conf, containers(), node)
+    assert r.ok and r.json["ips"][0]["address"].split("/")[0] not in live, r
+    rows = {l["address"]: l["containerID"] for l in leases(data_dir, net)}
+    assert {rows[live_address(c)] for c in ctrs} == {c.name for c in ctrs}, "adopted leases keep their container"
+    # The adopted lease is released by the container's own DEL.
+    gone = live_address(ctrs[0])
+    d = run_plugin(binary("holdfast"), "DEL", conf, container_id=ctrs[0].name, netns=ctrs[0].path, node=node.name)
+    assert d.ok, d
+    assert ctrs[0].name not in {l["containerID"] for l in leases(data_dir, net)}
+    assert gone not in {l["address"] for l in leases(data_dir, net)}
