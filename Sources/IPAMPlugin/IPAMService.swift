@@ -67,7 +67,8 @@ public final class IPAMService {
             if let reason = try txn.meta(MetaKey.frozen) {
                 throw IPAMServiceError.frozen(network: network, reason: reason)
             }
-            try RateLimiter.take(txn, config.operations.rateLimit, network: network, now: now)
+            // The time now, under the lock: `now` above was read before the wait.
+            try RateLimiter.take(txn, config.operations.rateLimit, network: network, now: self.now())
             let live = try liveAddresses(txn)
             let isLive: (IPAddress) -> Bool = { live.contains($0) }
             var pending = requested

@@ -23,15 +23,20 @@ public enum RateLimiter {
         guard let limit else { return }
         let nowMs = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
         var tokens = Double(limit.burst)
+        var stamp = nowMs
         if let t = try txn.meta(tokensKey).flatMap(Double.init), let at = try txn.meta(stampKey).flatMap(Int64.init) {
             let elapsed = max(0, Double(nowMs - at) / 1000)
             tokens = min(Double(limit.burst), t + elapsed * limit.perSecond)
+            // Never move the stamp backwards: a caller whose clock reading is older
+            // than the last refill (it read the time, then waited for the lock)
+            // would otherwise hand the next caller a refill it already had.
+            stamp = max(nowMs, at)
         }
         guard tokens >= 1 else {
             let waitMs = Int(((1 - tokens) / limit.perSecond * 1000).rounded(.up))
             throw OperationsError.rateLimited(network: network, limit: limit, retryAfterMs: waitMs)
         }
         try txn.setMeta(tokensKey, String(tokens - 1))
-        try txn.setMeta(stampKey, String(nowMs))
+        try txn.setMeta(stampKey, String(stamp))
     }
 }

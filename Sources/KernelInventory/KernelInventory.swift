@@ -34,7 +34,17 @@ public struct KernelInventory {
         var observed: [ObservedAddress] = []
         for (nsid, group) in byNamespace {
             let addresses: [InterfaceAddress]
-            if let nsid { addresses = try netlink.addresses(inNetnsID: nsid) } else { addresses = try netlink.addresses() }
+            if let nsid {
+                do {
+                    addresses = try netlink.addresses(inNetnsID: nsid)
+                } catch where error.errno == EINVAL {
+                    // The peer's namespace is being destroyed (its id no longer
+                    // resolves) and its veth with it: nothing live can be there.
+                    continue
+                }
+            } else {
+                addresses = try netlink.addresses()
+            }
             for port in group {
                 for a in addresses where a.linkIndex == port.link.peerIndex && !Self.isLinkLocal(a.address.address) {
                     observed.append(ObservedAddress(address: a.address.address, hostInterface: port.link.name,

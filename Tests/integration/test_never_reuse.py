@@ -171,7 +171,7 @@ def test_reconcile_guards_and_force(data_dir, node, containers):
     proc = reconcile(node, data_dir, net)
     assert proc.returncode == 0, proc.stderr
     plan = json.loads(proc.stdout)[0]["plan"]
-    assert sorted(l["containerID"] for l in plan["release"]) == sorted(c.name for c in ctrs[:2])
+    assert sorted(l["containerID"] for l in plan["release"]) == sorted(c.name for c in ctrs[:2]), proc.stdout
     assert leases(data_dir, net) == before
     # 2 of 4 is within the default 0.5 limit; a 0.25 limit refuses without --force.
     proc = reconcile(node, data_dir, net, "--apply", "--max-release-fraction", "0.25")
