@@ -8,7 +8,7 @@
  *
  * usage: spawn RESULT_FILE PLUGIN [ARGS...]
  * stdin/stdout/stderr and the environment pass through to PLUGIN; RESULT_FILE
- * receives "<wall_ns> <ru_maxrss_kib> <wait_status>\n".
+ * receives "<wall_ns> <ru_maxrss_kib> <wait_status> <cpu_us>\n" (cpu = user + system).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -38,7 +38,9 @@ int main(int argc, char **argv) {
     long long ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
     int fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0) { perror("open result"); return 2; }
-    dprintf(fd, "%lld %ld %d\n", ns, ru.ru_maxrss, status);
+    long long cpu_us = (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL
+                       + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+    dprintf(fd, "%lld %ld %d %lld\n", ns, ru.ru_maxrss, status, cpu_us);
     close(fd);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
