@@ -8,6 +8,10 @@
 #   scripts/bench.sh --quick    a few minutes: fewer cycles, occupancy up to 5,000
 #   scripts/bench.sh --only s1,s3   a subset (s0 start-up, s1..s4, profile)
 #
+# Then the podman scenario (scripts/bench-podman.sh: `podman run --rm` on a
+# Holdfast network minus `--network none`, against bridge+host-local and
+# netavark), unless HOLDFAST_BENCH_PODMAN=0 or --only was given.
+#
 # Everything the run creates in the kernel lives in namespaces named
 # "$HOLDFAST_BENCH_TAG-*"; they are deleted by name at the end, and again here
 # in case the driver itself was killed.
@@ -42,3 +46,9 @@ mkdir -p bench-results
 out="bench-results/bench-$(date -u +%Y%m%dT%H%M%SZ).json"
 log "running benchmark (tag $HOLDFAST_BENCH_TAG), results -> $out"
 python3 scripts/bench/bench.py --json "$out" "$@"
+
+case " $* " in *" --only "*) exit 0 ;; esac
+if [ "${HOLDFAST_BENCH_PODMAN:-1}" != 0 ]; then
+    log "podman scenario"
+    bash scripts/bench-podman.sh
+fi
