@@ -36,7 +36,7 @@ bash scripts/build.sh
 HOLDFAST_BENCH_TAG="hfb$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
 export HOLDFAST_BENCH_TAG
 cleanup() {
-    ip netns list 2>/dev/null | awk '{print $1}' | grep "^${HOLDFAST_BENCH_TAG}-" | while read -r ns; do
+    { ip netns list 2>/dev/null | awk '{print $1}' | grep "^${HOLDFAST_BENCH_TAG}-" || true; } | while read -r ns; do
         ip netns del "$ns" 2>/dev/null || true
     done
 }

@@ -16,13 +16,14 @@ extension Ipamctl {
 
         func run() throws {
             let catalog = StoreCatalog(dataDir: store.dataDir)
-            var rows: [LeaseView] = []
+            var all: [(String, [Lease])] = []
             for network in try catalog.selected(store.network) {
-                let leases = try catalog.open(network).read { try $0.leases() }
-                rows += leases.map { LeaseView(network: network, lease: $0) }
+                all.append((network, try catalog.open(network).read { try $0.leases() }))
             }
+            // Views are made lazily as the JSON is streamed out.
+            let rows = all.lazy.flatMap { network, leases in leases.lazy.map { LeaseView(network: network, lease: $0) } }
             if json {
-                try Output.printJSON(rows)
+                try Output.printJSONArray(rows)
             } else {
                 Output.printTable(header: ["NETWORK", "ADDRESS", "CONTAINER", "IFNAME", "HOST-IF", "MAC", "STATE", "CREATED"],
                                   rows: rows.map(\.tableRow))

@@ -15,6 +15,28 @@ enum Output {
         write(data)
     }
 
+    /// A JSON array written element by element in chunks of about 256 KiB, so
+    /// listing 60,000 leases never holds the whole document (or every row's
+    /// encoding) in memory at once. Same bytes as `printJSON` of the array
+    /// would give, apart from indentation of the outer brackets.
+    static func printJSONArray<S: Sequence>(_ elements: S) throws where S.Element: Encodable {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var chunk = Data("[".utf8)
+        var first = true
+        for element in elements {
+            chunk.append(contentsOf: first ? Array("\n".utf8) : Array(",\n".utf8))
+            first = false
+            chunk.append(try encoder.encode(element))
+            if chunk.count >= 256 << 10 {
+                write(chunk)
+                chunk.removeAll(keepingCapacity: true)
+            }
+        }
+        chunk.append(contentsOf: Array((first ? "]\n" : "\n]\n").utf8))
+        write(chunk)
+    }
+
     /// Aligned columns; widths from the widest cell.
     static func printTable(header: [String], rows: [[String]]) {
         var widths = header.map(\.count)
