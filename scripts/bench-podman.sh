@@ -117,17 +117,7 @@ done
 # Identical conflists but for the plugin types: the repo's two files with this
 # run's names, bridges, subnets and private IPAM data dirs.
 conflist() { # conflist SRC NAME BRIDGE SUBNET DATADIR
-    python3 - "$@" "$work/cni/net.d/$2.conflist" <<'PY'
-import json, sys
-src, name, bridge, subnet, data_dir, dst = sys.argv[1:]
-c = json.load(open(src))
-c["name"] = name
-p = c["plugins"][0]
-p["bridge"] = bridge
-p["ipam"]["ranges"] = [[{"subnet": subnet}]]
-p["ipam"]["dataDir"] = data_dir
-json.dump(c, open(dst, "w"), indent=2)
-PY
+    python3 "$HOLDFAST_ROOT/scripts/podman-conflist.py" "$1" "$work/cni/net.d/$2.conflist" "$2" "$3" "$4" "$5"
 }
 conflist "$HOLDFAST_ROOT/cni/holdfast-podman.conflist" "hfpb-h-$id" "hfpbh$id" "10.$oct.$third.0/24" "$work/ipam-holdfast"
 conflist "$HOLDFAST_ROOT/cni/reference-podman.conflist" "hfpb-r-$id" "hfpbr$id" "10.$oct.$((third + 1)).0/24" "$work/ipam-reference"

@@ -90,18 +90,8 @@ export CONTAINERS_REGISTRIES_CONF="$work/registries.conf"
 
 # The network: cni/holdfast-podman.conflist with this run's name, bridge,
 # subnet and a private dataDir. The file name and "name" define the network.
-python3 - "$HOLDFAST_ROOT/cni/holdfast-podman.conflist" "$netconf_dir/$net.conflist" \
-    "$net" "$bridge" "$subnet" "$data_dir" <<'PY'
-import json, sys
-src, dst, name, bridge, subnet, data_dir = sys.argv[1:]
-c = json.load(open(src))
-c["name"] = name
-p = c["plugins"][0]
-p["bridge"] = bridge
-p["ipam"]["ranges"] = [[{"subnet": subnet}]]
-p["ipam"]["dataDir"] = data_dir
-json.dump(c, open(dst, "w"), indent=2)
-PY
+python3 "$HOLDFAST_ROOT/scripts/podman-conflist.py" "$HOLDFAST_ROOT/cni/holdfast-podman.conflist" \
+    "$netconf_dir/$net.conflist" "$net" "$bridge" "$subnet" "$data_dir"
 
 pm() {
     nsenter --net="/run/netns/$node" podman --root "$work/root" --runroot "$work/runroot" \

@@ -11,15 +11,7 @@ packages=(
     containernetworking-plugins                 # the reference plugins we compare against
     procps util-linux                           # ps, flock, unshare used by tests
 )
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    log "installing: ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+install_missing "${packages[@]}"
 if ! python3 -c 'import pytest' 2>/dev/null; then
     log "installing pytest"
     python3 -m pip install --quiet pytest || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pytest >/dev/null; }

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Glibc
+import IPAMPlugin
 
 /// Table and JSON printing shared by the subcommands.
 enum Output {
@@ -64,14 +65,6 @@ enum Output {
         }
     }
 
-    /// RFC 3339 UTC with milliseconds, e.g. `2026-11-23T13:37:39.123Z`.
-    static func timestamp(_ date: Date) -> String {
-        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var t = time_t(ms / 1000)
-        var tm = tm()
-        gmtime_r(&t, &tm)
-        func pad(_ v: Int32, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
-        return "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T"
-            + "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2)).\(pad(Int32(ms % 1000), 3))Z"
-    }
+    /// RFC 3339 UTC with milliseconds (the decision log's format).
+    static func timestamp(_ date: Date) -> String { DecisionLog.timestamp(date) }
 }
