@@ -61,8 +61,8 @@ struct AddOperation {
                                             containerMAC: containerMAC.description, bootID: BootID.current)
             var kernelGuard: KernelGuard?
             if case .inProcess(let service) = ipam {
-                kernelGuard = KernelGuard(bridge: bridge, inventory: KernelInventory(netlink: nl), ownPort: hostName,
-                                          config: service.config, now: service.now())
+                kernelGuard = KernelGuard(bridge: bridge, inventory: KernelInventory(netlink: nl), config: service.config,
+                                          now: service.now(), ownPort: hostName)
             }
             let outcome = try ipam.allocate(request, attachment: attachment, details: details, guard: kernelGuard)
             if outcome.newlyAllocated {

@@ -1,6 +1,7 @@
 import Addressing
 import CNI
 import IPAMPlugin
+import KernelInventory
 import Netlink
 
 /// One DEL: best effort and idempotent. Every step runs even when an earlier
@@ -41,9 +42,18 @@ struct DelOperation {
             MacSpoofCheck(network: request.config.name).remove(port: hostName, mac: mac)
         }
 
-        // 4. The lease (or the delegated IPAM's DEL).
+        // 4. The lease (or the delegated IPAM's DEL), re-stamping the bridge so
+        //    the next ADD can still prove the store current.
         if let ipam {
-            do { try ipam.release(request, attachment: attachment) } catch { failures.append(error) }
+            do {
+                var kernelGuard: KernelGuard?
+                if case .inProcess(let service) = ipam, let nl = try? NetlinkSocket(),
+                   let bridge = try? nl.link(named: config.bridge), bridge.kind == "bridge" {
+                    kernelGuard = KernelGuard(bridge: bridge, inventory: KernelInventory(netlink: nl), config: service.config,
+                                              now: service.now(), ownPort: nil)
+                }
+                try ipam.release(request, attachment: attachment, kernelGuard: kernelGuard)
+            } catch { failures.append(error) }
         }
 
         if let first = failures.first {

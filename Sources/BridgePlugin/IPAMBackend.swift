@@ -40,9 +40,9 @@ enum IPAMBackend {
             let builder = IPAMResultBuilder(config: service.config)
             let dns = try builder.dns()
             let requested = try RequestedAddresses.parse(request)
-            let allocation = try service.allocate(attachment, details: details, requested: requested) { txn in
-                try kernelGuard?.liveAddresses(txn) ?? []
-            }
+            let allocation = try service.allocate(attachment, details: details, requested: requested,
+                                                  liveAddresses: { txn in try kernelGuard?.liveAddresses(txn) ?? [] },
+                                                  beforeCommit: { txn in try kernelGuard?.stamp(txn) })
             return Outcome(result: builder.result(for: allocation.leases, dns: dns), leases: allocation.leases,
                            newlyAllocated: !allocation.reused)
         case .delegated(let type):
@@ -51,12 +51,15 @@ enum IPAMBackend {
     }
 
     /// Releases the attachment's addresses; returns those it knew of.
+    /// `kernelGuard`, when the bridge exists, re-stamps it in the same
+    /// transaction so the next ADD can still prove the store current.
     @discardableResult
-    func release(_ request: CNIRequest, attachment: Attachment) throws -> [IPAddress] {
+    func release(_ request: CNIRequest, attachment: Attachment, kernelGuard: KernelGuard? = nil) throws -> [IPAddress] {
         switch self {
         case .inProcess(let service):
             let hostName = InterfaceName.hostVeth(containerID: attachment.containerID, ifname: attachment.ifname)
-            return try service.release(attachment, hostInterface: hostName).map(\.address)
+            return try service.release(attachment, hostInterface: hostName,
+                                       beforeCommit: { txn, removed in try kernelGuard?.stamp(txn, removed: removed) }).map(\.address)
         case .delegated(let type):
             _ = try DelegatedPlugin.exec(type: type, command: .del, request: request)
             return (request.config.prevResult?.ips ?? []).map(\.address.address)

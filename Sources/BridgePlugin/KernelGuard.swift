@@ -13,40 +13,51 @@ import Netlink
 /// Proves, inside the allocation transaction, that the store knows every
 /// address live on the bridge, and makes it so when it does not.
 ///
-/// The cheap check runs on every ADD: one link dump of the bridge's ports
-/// compared with the host interfaces the store has recorded. Only ports the
-/// store does not know (store deleted, emptied, restored from an old backup,
-/// written by a killed process) cost an address dump of their peer namespace.
-/// After `ipamctl restore` every port is checked once, since a restored lease
-/// may name the right port but an old address. What it finds is adopted into
-/// the store (attributed through the port's alias) and returned as live, so
-/// the allocator can never pick it.
+/// The proof is the bridge's `StoreStamp`: one link lookup and three indexed
+/// reads. When it does not match (store deleted, emptied, edited, restored,
+/// or a writer died mid-way), every port of the bridge is read: its peer's
+/// addresses through one address dump per peer namespace. What is live but not
+/// leased is adopted (attributed through the port's alias) and everything live
+/// is returned, so the allocator can never pick it. `stamp` writes the new
+/// stamp as the transaction's last step.
 struct KernelGuard {
     let bridge: Link
     let inventory: KernelInventory
-    /// The port this ADD just created: it has no address yet.
-    let ownPort: String
     let config: IPAMConfig
     let now: Date
+    /// The port this ADD created: it has no address yet.
+    let ownPort: String?
+    /// Set once `liveAddresses` proved (or made) the store current in this transaction.
+    private let verified = Flag()
+
+    init(bridge: Link, inventory: KernelInventory, config: IPAMConfig, now: Date, ownPort: String?) {
+        self.bridge = bridge
+        self.inventory = inventory
+        self.config = config
+        self.now = now
+        self.ownPort = ownPort
+    }
 
     func liveAddresses(_ txn: LeaseTransaction) throws -> Set<IPAddress> {
+        let nl = inventory.netlink
         // Remember the bridge so `ipamctl reconcile` knows where to look.
         if try txn.meta(BridgeRecord.key) != bridge.name { try txn.setMeta(BridgeRecord.key, bridge.name) }
-        var live = Set(try inventory.netlink.addresses(linkIndex: bridge.index).map(\.address.address))
-        let ports = try inventory.netlink.bridgePorts(bridgeIndex: bridge.index)
-            .filter { $0.name != ownPort }.map(BridgePort.init)
+        var live = Set(try nl.addresses(linkIndex: bridge.index).map(\.address.address))
         let restored = try txn.meta(RestoreMarker.key) != nil
-        let known = try txn.hostInterfaces()
-        let suspects = restored ? ports : ports.filter { !known.contains($0.link.name) }
-        guard !suspects.isEmpty else { return live }
-        let observed = try inventory.observedAddresses(on: suspects)
-        let portsByName = Dictionary(suspects.map { ($0.link.name, $0) }, uniquingKeysWith: { a, _ in a })
+        if !restored, let committed = try StoreStamp.committed(txn),
+           committed == StoreStamp(alias: try nl.link(index: bridge.index)?.alias) {
+            verified.isSet = true
+            return live
+        }
+        // The store cannot prove it is current: read every port.
+        let ports = try nl.bridgePorts(bridgeIndex: bridge.index).filter { $0.name != ownPort }.map(BridgePort.init)
+        let byName = Dictionary(ports.map { ($0.link.name, $0) }, uniquingKeysWith: { a, _ in a })
         var adopted: [String] = []
-        for seen in observed {
+        for seen in try inventory.observedAddresses(on: ports) {
             live.insert(seen.address)
             guard try txn.lease(at: seen.address) == nil,
                   let rangeSet = config.rangeSets.firstIndex(where: { $0.range(containing: seen.address) != nil }),
-                  let port = seen.hostInterface.flatMap({ portsByName[$0] }) else { continue }
+                  let port = seen.hostInterface.flatMap({ byName[$0] }) else { continue }
             try txn.insert(Lease(address: seen.address, rangeSetIndex: rangeSet,
                                  containerID: port.containerID ?? "adopted-\(port.link.name)",
                                  ifname: port.ifname ?? "unknown", netns: nil, createdAt: now,
@@ -59,8 +70,31 @@ struct KernelGuard {
             Log.error("adopted \(adopted.count) live address(es) the lease store did not know: \(adopted.joined(separator: ", "))")
         }
         if restored { try txn.setMeta(RestoreMarker.key, nil) }
+        verified.isSet = true
         return live
     }
+
+    /// Stamps the bridge with the state this transaction commits. A crash after
+    /// this and before COMMIT leaves a stamp newer than the store: the next ADD
+    /// then reads the kernel in full, which is the safe direction.
+    ///
+    /// Only a store proven current may be stamped: by `liveAddresses` in this
+    /// transaction, or by a stamp that matched the store as it was before this
+    /// transaction removed `removed` leases (DEL, a retried ADD). Stamping an
+    /// unproven store would hide a lost lease from the next ADD.
+    func stamp(_ txn: LeaseTransaction, removed: Int = 0) throws {
+        if !verified.isSet {
+            guard let before = try StoreStamp.committed(txn),
+                  StoreStamp(storeID: before.storeID, generation: before.generation, leaseCount: before.leaseCount + removed)
+                    == StoreStamp(alias: try inventory.netlink.link(index: bridge.index)?.alias) else { return }
+        }
+        try inventory.netlink.setAlias(index: bridge.index, alias: try StoreStamp.pending(txn).alias)
+    }
+}
+
+/// A mutable flag a value type can carry through the transaction's closures.
+final class Flag {
+    var isSet = false
 }
 
 /// The meta key `LeaseStore.restore` sets; cleared once a full check ran.

@@ -43,8 +43,13 @@ public final class IPAMService {
     /// the kernel, record (adopt) live addresses the store does not know, and
     /// return every address it saw live so none of them is handed out. It is the
     /// last line of defence against giving a running container's address away.
+    ///
+    /// `beforeCommit` runs last inside the same transaction, after the leases
+    /// are written (the bridge plugin stamps the kernel with the store's state
+    /// there, so the next ADD can prove the store current in O(1)).
     public func allocate(_ attachment: Attachment, details: AttachmentDetails, requested: [IPAddress] = [],
-                         liveAddresses: (LeaseTransaction) throws -> Set<IPAddress> = { _ in [] }) throws -> Allocation {
+                         liveAddresses: (LeaseTransaction) throws -> Set<IPAddress> = { _ in [] },
+                         beforeCommit: (LeaseTransaction) throws -> Void = { _ in }) throws -> Allocation {
         let now = self.now()
         return try guardedWrite(counting: { _, a in (a.reused ? 0 : a.leases.count, 0) }) { txn in
             let existing = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
@@ -62,6 +67,7 @@ public final class IPAMService {
                     if lease != before { try txn.update(lease) }
                     current.append(lease)
                 }
+                try beforeCommit(txn)
                 return Allocation(leases: current, reused: true)
             }
             if let reason = try txn.meta(MetaKey.frozen) {
@@ -106,6 +112,7 @@ public final class IPAMService {
                 throw IPAMServiceError.requestedUnplaced(pending.map(\.description))
             }
             try PoolRecord.record(config, in: txn)
+            try beforeCommit(txn)
             return Allocation(leases: leases, reused: false)
         }
     }
@@ -117,7 +124,8 @@ public final class IPAMService {
     /// `hostInterface` finds leases that reconcile adopted from the kernel
     /// without learning their container (attributed to the port instead).
     @discardableResult
-    public func release(_ attachment: Attachment, hostInterface: String? = nil, reason: String = "del") throws -> [Lease] {
+    public func release(_ attachment: Attachment, hostInterface: String? = nil, reason: String = "del",
+                        beforeCommit: (LeaseTransaction, _ removed: Int) throws -> Void = { _, _ in }) throws -> [Lease] {
         let now = self.now()
         return try guardedWrite(counting: { txn, l in (0, try txn.meta(MetaKey.frozen) == nil ? l.count : 0) }) { txn in
             var leases = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
@@ -131,6 +139,7 @@ public final class IPAMService {
                     try txn.release(lease, reason: reason, at: now)
                 }
             }
+            if !leases.isEmpty { try beforeCommit(txn, frozen ? 0 : leases.count) }
             return leases
         }
     }

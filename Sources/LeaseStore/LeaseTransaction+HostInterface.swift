@@ -19,3 +19,11 @@ extension LeaseTransaction {
         try leases().filter { $0.hostInterface == hostInterface }
     }
 }
+
+extension LeaseTransaction {
+    /// How many leases the store holds (any state).
+    public func leaseCount() throws(StoreError) -> Int {
+        checkOpen()
+        return Int(try connection.scalarInt("SELECT count(*) FROM leases") ?? 0)
+    }
+}

@@ -115,7 +115,7 @@ extension NetlinkSocket {
     private func dumpAddresses(_ message: NetlinkMessage, _ operation: String,
                                linkIndex: Int?) throws(NetlinkError) -> [InterfaceAddress] {
         var result: [InterfaceAddress] = []
-        try dump(message, operation: operation) { nlh throws(NetlinkError) in
+        try dump(message, operation: operation, onRestart: { result.removeAll() }) { nlh throws(NetlinkError) in
             let address = try InterfaceAddress(message: nlh)
             if linkIndex == nil || address.linkIndex == linkIndex { result.append(address) }
         }

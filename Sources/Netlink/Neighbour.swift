@@ -58,7 +58,7 @@ extension NetlinkSocket {
         // ip neigh show [dev IFACE]
         var result: [Neighbour] = []
         try dump(RequestBuilder.dumpNeighbours(family: family, linkIndex: linkIndex),
-                 operation: "ip neigh show") { nlh throws(NetlinkError) in
+                 operation: "ip neigh show", onRestart: { result.removeAll() }) { nlh throws(NetlinkError) in
             let header = try familyHeader(nlh, as: ndmsg.self)
             guard header.ndm_family == UInt8(AF_INET) || header.ndm_family == UInt8(AF_INET6) else { return }
             let entry = try Neighbour(message: nlh)

@@ -21,7 +21,7 @@ extension NetlinkSocket {
     public func links() throws(NetlinkError) -> [Link] {
         // ip link show
         var result: [Link] = []
-        try dump(RequestBuilder.dumpLinks(), operation: "ip link show") { nlh throws(NetlinkError) in
+        try dump(RequestBuilder.dumpLinks(), operation: "ip link show", onRestart: { result.removeAll() }) { nlh throws(NetlinkError) in
             result.append(try Link(message: nlh))
         }
         return result
@@ -35,7 +35,7 @@ extension NetlinkSocket {
         // ip link show master BRIDGE
         var result: [Link] = []
         try dump(RequestBuilder.dumpLinks(masterIndex: bridgeIndex),
-                 operation: "ip link show master \(bridgeIndex)") { nlh throws(NetlinkError) in
+                 operation: "ip link show master \(bridgeIndex)", onRestart: { result.removeAll() }) { nlh throws(NetlinkError) in
             let link = try Link(message: nlh)
             if link.masterIndex == bridgeIndex { result.append(link) }
         }
@@ -121,6 +121,13 @@ extension NetlinkSocket {
                     operation: "ip link set dev \(index) master \(masterIndex)\(alias.map { " alias \($0)" } ?? "")\(up ? " up" : "")")
     }
 
+    /// Sets the link's alias (IFLA_IFALIAS, at most 255 bytes).
+    public func setAlias(index: Int, alias: String) throws(NetlinkError) {
+        // ip link set dev IFACE alias TEXT
+        try execute(RequestBuilder.setLink(index: index, alias: String(decoding: alias.utf8.prefix(255), as: UTF8.self)),
+                    operation: "ip link set dev \(index) alias \(alias)")
+    }
+
     public func setMAC(index: Int, mac: MACAddress) throws(NetlinkError) {
         // ip link set dev IFACE address MAC
         try execute(RequestBuilder.setLink(index: index, mac: mac), operation: "ip link set dev \(index) address \(mac)")
@@ -164,7 +171,7 @@ extension NetlinkSocket {
     public func bridgeVLANs(portIndex: Int) throws(NetlinkError) -> [BridgeVLAN] {
         // bridge vlan show dev PORT
         var result: [BridgeVLAN] = []
-        try dump(RequestBuilder.dumpBridgeVLANs(), operation: "bridge vlan show") { nlh throws(NetlinkError) in
+        try dump(RequestBuilder.dumpBridgeVLANs(), operation: "bridge vlan show", onRestart: { result.removeAll() }) { nlh throws(NetlinkError) in
             let info = try familyHeader(nlh, as: ifinfomsg.self)
             guard Int(info.ifi_index) == portIndex else { return }
             let tb = try AttributeTable(message: nlh, offset: MemoryLayout<ifinfomsg>.size)

@@ -83,9 +83,14 @@ public final class NetlinkSocket {
 
     /// Sends an NLM_F_DUMP request and passes every reply to `onReply` until
     /// NLMSG_DONE. A dump the kernel marks interrupted (NLM_F_DUMP_INTR: the
-    /// table changed while it was read) is restarted, up to three times, so
-    /// callers never act on an inconsistent snapshot.
-    func dump(_ message: NetlinkMessage, operation: String,
+    /// table changed while it was read) is restarted, up to `maxDumpRestarts`
+    /// times, so callers never act on an inconsistent snapshot; `onRestart`
+    /// runs before each restart so the caller can drop what the interrupted
+    /// attempt delivered (otherwise a retried dump would report entries twice).
+    /// Many ADDs changing links at once interrupt dumps often, hence the margin.
+    static let maxDumpRestarts = 20
+
+    func dump(_ message: NetlinkMessage, operation: String, onRestart: () -> Void,
               onReply: (UnsafePointer<nlmsghdr>) throws(NetlinkError) -> Void) throws(NetlinkError) {
         precondition(message.flags & UInt16(NLM_F_DUMP) == UInt16(NLM_F_DUMP), "dump needs NLM_F_DUMP")
         var attempt = 0
@@ -94,8 +99,9 @@ public final class NetlinkSocket {
                 try exchange(message, operation: operation, onReply: onReply)
                 return
             } catch {
-                guard error.kind == .unexpectedReply, error.errno == EINTR, attempt < 3 else { throw error }
+                guard error.kind == .unexpectedReply, error.errno == EINTR, attempt < Self.maxDumpRestarts else { throw error }
                 attempt += 1
+                onRestart()
             }
         }
     }

@@ -128,7 +128,7 @@ extension NetlinkSocket {
     public func routes(family: AddressFamily? = nil, table: UInt32? = UInt32(RT_TABLE_MAIN.rawValue)) throws(NetlinkError) -> [Route] {
         // ip route show [table T]
         var result: [Route] = []
-        try dump(RequestBuilder.dumpRoutes(family: family), operation: "ip route show") { nlh throws(NetlinkError) in
+        try dump(RequestBuilder.dumpRoutes(family: family), operation: "ip route show", onRestart: { result.removeAll() }) { nlh throws(NetlinkError) in
             let header = try familyHeader(nlh, as: rtmsg.self)
             if header.rtm_flags & UInt32(RTM_F_CLONED) != 0 { return }
             let route = try Route(message: nlh)
