@@ -174,7 +174,7 @@ struct NetlinkSocketTests {
             for i in 0..<40 { try nl.addBridge(name: "hfd\(i)") }
             var seen = 0
             let error = try #require(throws: NetlinkError.self) {
-                try nl.dump(RequestBuilder.dumpLinks(), operation: "test dump") { _ throws(NetlinkError) in
+                try nl.dump(RequestBuilder.dumpLinks(), operation: "test dump", onRestart: {}) { _ throws(NetlinkError) in
                     seen += 1
                     if seen == 2 { throw NetlinkError(operation: "handler", kind: .malformedReply("stop")) }
                 }

@@ -262,3 +262,26 @@ def test_wiped_leases_are_adopted_by_the_next_add(data_dir, node, containers):
     assert d.ok, d
     assert ctrs[0].name not in {l["containerID"] for l in leases(data_dir, net)}
     assert gone not in {l["address"] for l in leases(data_dir, net)}
+
+
+def test_a_del_never_blesses_a_store_that_lost_a_lease(data_dir, node, containers):
+    """A lease lost behind the plugin's back stays visible to the next ADD even
+    when a DEL of another container commits in between."""
+    conf = conf_for(data_dir, ranges=[[{"subnet": "10.96.0.0/29"}]])   # .2-.6
+    net = conf["name"]
+    a, b, c = containers(3)
+    for ctr in (a, b, c):
+        assert add(conf, ctr, node).ok
+    lost = live_address(a)
+    db, _ = db_files(data_dir, net)
+    con = sqlite3.connect(str(db))
+    con.execute("DELETE FROM leases WHERE container_id = ?", (a.name,))
+    con.commit()
+    con.close()
+    d = run_plugin(binary("holdfast"), "DEL", conf, container_id=c.name, netns=c.path, node=node.name)
+    assert d.ok, d
+    for ctr in containers(3):
+        r = add(conf, ctr, node)
+        assert r.ok, r
+        assert r.json["ips"][0]["address"].split("/")[0] != lost, "the lost lease's live address was handed out"
+    assert lost in {l["address"] for l in leases(data_dir, net)}, "the live address was not adopted back"
