@@ -83,11 +83,16 @@ public enum CNIDispatcher {
     /// Entry point for a plugin executable: the process environment, fds 0/1/2,
     /// and `exit` with the status.
     public static func main(plugin: some CNIPlugin, about: String? = nil) -> Never {
+        _ = started
         let status = run(plugin: plugin, environment: processEnvironment(), io: .fileDescriptors(), about: about)
         exit(status)
     }
 
     /// The process environment from `environ` (no Foundation `ProcessInfo` needed).
+    /// When this plugin run started (first touched by `main`): deadlines that
+    /// promise "the whole run ends within N ms" count from here.
+    public static let started = ContinuousClock.now
+
     public static func processEnvironment() -> [String: String] {
         var env: [String: String] = [:]
         var p = environ

@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import LeaseStore
+import CNI
 
 extension IPAMService {
     /// `store.write` behind the flood guards, with metrics:
@@ -17,6 +18,17 @@ extension IPAMService {
     ///    (allocations, releases) to `StatCounters` (no extra fsync);
     /// 4. after commit and unlock, records the lock wait in `Observations`,
     ///    best effort.
+    /// How long this run may still wait for the lock so that the whole run,
+    /// including its own start-up before and rollback after a failed wait, ends
+    /// within `lockTimeoutMs` of the plugin's start: the deadline a runtime (or a
+    /// flood) sees. A tenth of the budget (at most 250 ms) is kept for the work
+    /// after the wait; at least 20 ms of waiting is always allowed.
+    func lockBudget() -> Duration {
+        let reserve = min(config.lockTimeout / 10, .milliseconds(250))
+        let elapsed = ContinuousClock.now - CNIDispatcher.started
+        return max(config.lockTimeout - reserve - elapsed, .milliseconds(20))
+    }
+
     func guardedWrite<T>(counting: (LeaseTransaction, T) throws -> (allocations: Int, releases: Int) = { _, _ in (0, 0) },
                          _ body: (LeaseTransaction) throws -> T) throws -> T {
         let directory = store.location.directory
@@ -34,7 +46,7 @@ extension IPAMService {
             }
         }
         do {
-            return try store.write(lockTimeout: config.lockTimeout) { txn in
+            return try store.write(lockTimeout: lockBudget()) { txn in
                 waited = clock.now - start
                 let result = try body(txn)
                 let (allocations, releases) = try counting(txn, result)
