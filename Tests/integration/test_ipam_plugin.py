@@ -341,3 +341,25 @@ def test_corrupt_store_is_an_error_not_a_fresh_start(data_dir):
     r = ipam("ADD", conf, container_id="c2")
     assert not r.ok and r.json["code"] >= 100 and "corrupt" in (r.json["msg"] + r.json["details"]).lower(), r
     assert db.read_bytes() == b"this is not a database" * 100
+
+
+def test_ipamctl_show_history_pools(data_dir):
+    conf = ipam_conf(data_dir, ranges=[[{"subnet": "10.83.0.0/28"}]])
+    net = conf["name"]
+    a = ipam("ADD", conf, container_id="showme")
+    assert a.ok
+    ip = a.json["ips"][0]["address"].split("/")[0]
+    by_ip = json.loads(ipamctl("show", ip, "--json", data_dir=data_dir).stdout)
+    by_id = json.loads(ipamctl("show", "showme", "--json", data_dir=data_dir).stdout)
+    assert by_ip == by_id and by_ip[0]["containerID"] == "showme" and by_ip[0]["network"] == net
+    table = ipamctl("show", ip, data_dir=data_dir).stdout
+    assert "showme" in table and "ADDRESS" in table
+    assert ipam("DEL", conf, container_id="showme").ok
+    hist = json.loads(ipamctl("history", ip, "--json", data_dir=data_dir).stdout)
+    assert [h["containerID"] for h in hist] == ["showme"] and hist[0]["ended"]
+    pools = json.loads(ipamctl("pools", "--json", data_dir=data_dir).stdout)
+    # /28: .1 is the gateway, .2-.14 allocatable (13), broadcast .15 excluded.
+    assert pools[0]["size"] == 13 and pools[0]["used"] == 0 and pools[0]["quarantined"] == 1
+    for args in (["show", "10.83.0.9"], ["show", "nobody"], ["history", "not-an-ip"], ["leases", "--network", "nosuch"]):
+        p = ipamctl(*args, data_dir=data_dir, check=False)
+        assert p.returncode != 0 and p.stderr.strip(), (args, p.stderr)
