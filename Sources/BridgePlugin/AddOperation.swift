@@ -39,6 +39,7 @@ struct AddOperation {
         do {
             // 2. The bridge (shared by every attachment; never rolled back).
             let bridge = try BridgeDevice.ensure(config, netlink: nl)
+            let bridgeAddresses = try nl.addresses(linkIndex: bridge.index)
 
             // 3. The veth pair, the container end born inside the netns. A leftover
             //    from an earlier, interrupted ADD of this attachment is rebuilt.
@@ -61,7 +62,8 @@ struct AddOperation {
                                             containerMAC: containerMAC.description, bootID: BootID.current)
             var kernelGuard: KernelGuard?
             if case .inProcess(let service) = ipam {
-                kernelGuard = KernelGuard(bridge: bridge, inventory: KernelInventory(netlink: nl), config: service.config,
+                kernelGuard = KernelGuard(bridge: bridge, bridgeAddresses: bridgeAddresses,
+                                          inventory: KernelInventory(netlink: nl), config: service.config,
                                           now: service.now(), ownPort: hostName)
             }
             let outcome = try ipam.allocate(request, attachment: attachment, details: details, guard: kernelGuard)
@@ -79,7 +81,9 @@ struct AddOperation {
             }
 
             // 6. Gateway addresses on the bridge, forwarding, masquerade.
-            if config.isGateway { try BridgeDevice.ensureGateways(for: ipamResult.ips, on: bridge, config: config, netlink: nl) }
+            if config.isGateway {
+                try BridgeDevice.ensureGateways(for: ipamResult.ips, on: bridge, existing: bridgeAddresses, config: config, netlink: nl)
+            }
             if config.ipMasq {
                 let masquerade = Masquerade(network: request.config.name, subnets: ipamResult.ips.map(\.address.network))
                 let addresses = ipamResult.ips.map(\.address.address)

@@ -31,9 +31,9 @@ enum BridgeDevice {
     /// Puts each IP config's gateway on the bridge (as `gw/prefix`) and turns on
     /// forwarding for its family, as the reference plugin does for `isGateway`.
     /// With `forceAddress`, other addresses of that family in the same subnet are replaced.
-    static func ensureGateways(for ips: [CNIResult.IPConfig], on bridge: Link, config: BridgeConfig,
-                               netlink nl: NetlinkSocket) throws {
-        let existing = try nl.addresses(linkIndex: bridge.index)
+    /// `existing` is the bridge's addresses as read earlier in this ADD.
+    static func ensureGateways(for ips: [CNIResult.IPConfig], on bridge: Link, existing: [InterfaceAddress],
+                               config: BridgeConfig, netlink nl: NetlinkSocket) throws {
         for ip in ips {
             guard let gw = ip.gateway, let want = IPNetwork(address: gw, prefixLength: ip.address.prefixLength) else { continue }
             if existing.contains(where: { $0.address == want }) { continue }

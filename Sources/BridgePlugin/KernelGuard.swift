@@ -27,11 +27,15 @@ struct KernelGuard {
     let now: Date
     /// The port this ADD created: it has no address yet.
     let ownPort: String?
+    /// Addresses on the bridge itself (never handed out), read once per ADD.
+    let bridgeAddresses: [InterfaceAddress]
     /// Set once `liveAddresses` proved (or made) the store current in this transaction.
     private let verified = Flag()
 
-    init(bridge: Link, inventory: KernelInventory, config: IPAMConfig, now: Date, ownPort: String?) {
+    init(bridge: Link, bridgeAddresses: [InterfaceAddress] = [], inventory: KernelInventory, config: IPAMConfig,
+         now: Date, ownPort: String?) {
         self.bridge = bridge
+        self.bridgeAddresses = bridgeAddresses
         self.inventory = inventory
         self.config = config
         self.now = now
@@ -42,7 +46,7 @@ struct KernelGuard {
         let nl = inventory.netlink
         // Remember the bridge so `ipamctl reconcile` knows where to look.
         if try txn.meta(BridgeRecord.key) != bridge.name { try txn.setMeta(BridgeRecord.key, bridge.name) }
-        var live = Set(try nl.addresses(linkIndex: bridge.index).map(\.address.address))
+        var live = Set(bridgeAddresses.map(\.address.address))
         let restored = try txn.meta(RestoreMarker.key) != nil
         if !restored, let committed = try StoreStamp.committed(txn),
            committed == StoreStamp(alias: try nl.link(index: bridge.index)?.alias) {
