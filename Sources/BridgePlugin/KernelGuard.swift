@@ -57,14 +57,21 @@ struct KernelGuard {
         let ports = try nl.bridgePorts(bridgeIndex: bridge.index).filter { $0.name != ownPort }.map(BridgePort.init)
         let byName = Dictionary(ports.map { ($0.link.name, $0) }, uniquingKeysWith: { a, _ in a })
         var adopted: [String] = []
-        for seen in try inventory.observedAddresses(on: ports) {
+        let observed = try inventory.observedAddresses(on: ports)
+        var lost: [(ObservedAddress, BridgePort, Int)] = []
+        for seen in observed {
             live.insert(seen.address)
             guard try txn.lease(at: seen.address) == nil,
                   let rangeSet = config.rangeSets.firstIndex(where: { $0.range(containing: seen.address) != nil }),
                   let port = seen.hostInterface.flatMap({ byName[$0] }) else { continue }
+            lost.append((seen, port, rangeSet))
+        }
+        let paths = inventory.netnsPaths(for: Set(lost.compactMap { $0.1.link.linkNetnsID }))
+        for (seen, port, rangeSet) in lost {
             try txn.insert(Lease(address: seen.address, rangeSetIndex: rangeSet,
                                  containerID: port.containerID ?? "adopted-\(port.link.name)",
-                                 ifname: port.ifname ?? "unknown", netns: nil, createdAt: now,
+                                 ifname: port.ifname ?? "unknown",
+                                 netns: port.link.linkNetnsID.flatMap { paths[$0] }, createdAt: now,
                                  hostInterface: port.link.name, hostIfindex: port.link.index, bootID: BootID.current))
             adopted.append("\(seen.address) on \(port.link.name)")
         }

@@ -108,13 +108,17 @@ struct Reconciler {
             let rangeSets = try PoolRecord.rangeSets(in: txn)
             let ports = Dictionary(((try? inventory.ports(ofBridge: bridgeName))??.ports ?? []).map { ($0.link.name, $0) },
                                    uniquingKeysWith: { a, _ in a })
+            let netnsPaths = inventory.netnsPaths(for: Set(plan.adopt.compactMap {
+                $0.hostInterface.flatMap { ports[$0]?.link.linkNetnsID }
+            }))
             for seen in plan.adopt {
                 guard try txn.lease(at: seen.address) == nil else { continue }
                 let port = seen.hostInterface.flatMap { ports[$0] }
                 try txn.insert(Lease(address: seen.address,
                                      rangeSetIndex: rangeSets.firstIndex { $0.range(containing: seen.address) != nil } ?? 0,
                                      containerID: port?.containerID ?? "adopted-\(seen.hostInterface ?? "unknown")",
-                                     ifname: port?.ifname ?? "unknown", netns: seen.netnsPath, createdAt: now,
+                                     ifname: port?.ifname ?? "unknown",
+                                     netns: seen.netnsPath ?? port?.link.linkNetnsID.flatMap { netnsPaths[$0] }, createdAt: now,
                                      hostInterface: seen.hostInterface, hostIfindex: seen.hostIfindex, bootID: BootID.current))
             }
             if plan.refusal == nil {

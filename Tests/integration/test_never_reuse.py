@@ -285,3 +285,25 @@ def test_a_del_never_blesses_a_store_that_lost_a_lease(data_dir, node, container
         assert r.ok, r
         assert r.json["ips"][0]["address"].split("/")[0] != lost, "the lost lease's live address was handed out"
     assert lost in {l["address"] for l in leases(data_dir, net)}, "the live address was not adopted back"
+
+
+def test_adopted_leases_record_their_netns(data_dir, node, containers):
+    """An address adopted from the kernel carries its container's netns path, so
+    reconcile can release it once that container is gone."""
+    conf = conf_for(data_dir)
+    net = conf["name"]
+    a, b = containers(2)
+    for ctr in (a, b):
+        assert add(conf, ctr, node).ok
+    db, extras = db_files(data_dir, net)
+    for p in extras:
+        p.unlink(missing_ok=True)
+    db.write_bytes(b"")
+    assert add(conf, containers(), node).ok
+    rows = {l["containerID"]: l for l in leases(data_dir, net)}
+    real = lambda p: os.path.realpath(p) if p else p
+    assert real(rows[a.name]["netns"]) == real(a.path) and real(rows[b.name]["netns"]) == real(b.path)
+    a.delete()
+    proc = reconcile(node, data_dir, net)
+    plan = json.loads(proc.stdout)[0]["plan"]
+    assert [l["containerID"] for l in plan["release"]] == [a.name], plan
