@@ -68,7 +68,11 @@ struct AddOperation {
             }
             let outcome = try ipam.allocate(request, attachment: attachment, details: details, guard: kernelGuard)
             if outcome.newlyAllocated {
-                undo.add("release lease") { _ = try ipam.release(request, attachment: attachment) }
+                // The veth goes first, so its address is never live without a lease.
+                undo.add("release lease") {
+                    try? nl.deleteLink(named: hostName)
+                    _ = try ipam.release(request, attachment: attachment)
+                }
             }
             var ipamResult = outcome.result
             guard !ipamResult.ips.isEmpty else { throw CNIError.invalidConfig("IPAM returned no addresses") }

@@ -24,9 +24,11 @@ struct DelOperation {
 
         // 1. The veth: deleting the host end removes the container end with it.
         let hostName = InterfaceName.hostVeth(containerID: attachment.containerID, ifname: attachment.ifname)
+        var vethGone = false
         do {
             let nl = try NetlinkSocket()
             try Tolerate.missing { () throws(NetlinkError) in try nl.deleteLink(named: hostName) }
+            vethGone = true
         } catch { failures.append(error) }
 
         // 2. Masquerade entries, found from the lease, so no netns is needed.
@@ -43,11 +45,13 @@ struct DelOperation {
         }
 
         // 4. The lease (or the delegated IPAM's DEL), re-stamping the bridge so
-        //    the next ADD can still prove the store current.
+        //    the next ADD can still prove the store current; but only when the
+        //    veth is really gone: if its address may still be live, the store
+        //    must not claim to be current, so the next ADD checks the kernel.
         if let ipam {
             do {
                 var kernelGuard: KernelGuard?
-                if case .inProcess(let service) = ipam, let nl = try? NetlinkSocket(),
+                if vethGone, case .inProcess(let service) = ipam, let nl = try? NetlinkSocket(),
                    let bridge = try? nl.link(named: config.bridge), bridge.kind == "bridge" {
                     kernelGuard = KernelGuard(bridge: bridge, inventory: KernelInventory(netlink: nl), config: service.config,
                                               now: service.now(), ownPort: nil)

@@ -59,7 +59,8 @@ enum IPAMBackend {
         case .inProcess(let service):
             let hostName = InterfaceName.hostVeth(containerID: attachment.containerID, ifname: attachment.ifname)
             return try service.release(attachment, hostInterface: hostName,
-                                       beforeCommit: { txn, removed in try kernelGuard?.stamp(txn, removed: removed) }).map(\.address)
+                                       beforeChange: { txn in try kernelGuard?.checkCurrent(txn) },
+                                       beforeCommit: { txn in try kernelGuard?.stamp(txn) }).map(\.address)
         case .delegated(let type):
             _ = try DelegatedPlugin.exec(type: type, command: .del, request: request)
             return (request.config.prevResult?.ips ?? []).map(\.address.address)
@@ -68,11 +69,20 @@ enum IPAMBackend {
 
     /// Addresses the attachment holds, for DEL to clean up masquerade entries
     /// even when the netns is gone.
+    ///
+    /// A `prevResult` address the store now leases to another attachment (a
+    /// late DEL after GC freed and reused it) is not this attachment's to clean.
     func knownAddresses(_ request: CNIRequest, attachment: Attachment) -> [IPAddress] {
-        if case .inProcess(let service) = self, let leases = try? service.leases(for: attachment), !leases.isEmpty {
-            return leases.map(\.address)
-        }
-        return (request.config.prevResult?.ips ?? []).map(\.address.address)
+        let previous = (request.config.prevResult?.ips ?? []).map(\.address.address)
+        guard case .inProcess(let service) = self else { return previous }
+        if let leases = try? service.leases(for: attachment), !leases.isEmpty { return leases.map(\.address) }
+        let heldByOthers = (try? service.store.read { txn in
+            try previous.filter { address in
+                guard let holder = try txn.lease(at: address) else { return false }
+                return holder.containerID != attachment.containerID || holder.ifname != attachment.ifname
+            }
+        }) ?? previous
+        return previous.filter { !heldByOthers.contains($0) }
     }
 
     /// The container MAC recorded for the attachment (lease, else prevResult).

@@ -69,7 +69,7 @@ struct KernelGuard {
         let paths = inventory.netnsPaths(for: Set(lost.compactMap { $0.1.link.linkNetnsID }))
         for (seen, port, rangeSet) in lost {
             try txn.insert(Lease(address: seen.address, rangeSetIndex: rangeSet,
-                                 containerID: port.containerID ?? "adopted-\(port.link.name)",
+                                 containerID: port.containerID ?? "\(IPAMService.adoptedPrefix)\(port.link.name)",
                                  ifname: port.ifname ?? "unknown",
                                  netns: port.link.linkNetnsID.flatMap { paths[$0] }, createdAt: now,
                                  hostInterface: port.link.name, hostIfindex: port.link.index, bootID: BootID.current))
@@ -85,20 +85,22 @@ struct KernelGuard {
         return live
     }
 
+    /// For writers that do not allocate (DEL): notes, before the transaction
+    /// changes anything, whether the stamp proves the store current.
+    func checkCurrent(_ txn: LeaseTransaction) throws {
+        verified.isSet = try txn.meta(RestoreMarker.key) == nil && StoreStamp.committed(txn) != nil
+            && StoreStamp.committed(txn) == StoreStamp(alias: try inventory.netlink.link(index: bridge.index)?.alias)
+    }
+
     /// Stamps the bridge with the state this transaction commits. A crash after
     /// this and before COMMIT leaves a stamp newer than the store: the next ADD
     /// then reads the kernel in full, which is the safe direction.
     ///
-    /// Only a store proven current may be stamped: by `liveAddresses` in this
-    /// transaction, or by a stamp that matched the store as it was before this
-    /// transaction removed `removed` leases (DEL, a retried ADD). Stamping an
-    /// unproven store would hide a lost lease from the next ADD.
-    func stamp(_ txn: LeaseTransaction, removed: Int = 0) throws {
-        if !verified.isSet {
-            guard let before = try StoreStamp.committed(txn),
-                  StoreStamp(storeID: before.storeID, generation: before.generation, leaseCount: before.leaseCount + removed)
-                    == StoreStamp(alias: try inventory.netlink.link(index: bridge.index)?.alias) else { return }
-        }
+    /// Only a store proven current at the start of this transaction (by
+    /// `liveAddresses` or `checkCurrent`) is stamped: stamping an unproven store
+    /// would hide a lost lease from the next ADD.
+    func stamp(_ txn: LeaseTransaction) throws {
+        guard verified.isSet else { return }
         try inventory.netlink.setAlias(index: bridge.index, alias: try StoreStamp.pending(txn).alias)
     }
 }

@@ -52,6 +52,8 @@ public final class IPAMService {
                          beforeCommit: (LeaseTransaction) throws -> Void = { _ in }) throws -> Allocation {
         let now = self.now()
         return try guardedWrite(counting: { _, a in (a.reused ? 0 : a.leases.count, 0) }) { txn in
+            // First, before anything changes: the live-address proof (and any adoption).
+            let live = try liveAddresses(txn)
             let existing = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
                 .filter { $0.state == .active }
             if !existing.isEmpty {
@@ -75,7 +77,6 @@ public final class IPAMService {
             }
             // The time now, under the lock: `now` above was read before the wait.
             try RateLimiter.take(txn, config.operations.rateLimit, network: network, now: self.now())
-            let live = try liveAddresses(txn)
             let isLive: (IPAddress) -> Bool = { live.contains($0) }
             var pending = requested
             var leases: [Lease] = []
@@ -124,10 +125,16 @@ public final class IPAMService {
     /// `hostInterface` finds leases that reconcile adopted from the kernel
     /// without learning their container (attributed to the port instead).
     @discardableResult
+    ///
+    /// `beforeChange` runs first in the transaction and `beforeCommit` last, when
+    /// anything was released (the bridge plugin checks its stamp before and
+    /// re-stamps after).
     public func release(_ attachment: Attachment, hostInterface: String? = nil, reason: String = "del",
-                        beforeCommit: (LeaseTransaction, _ removed: Int) throws -> Void = { _, _ in }) throws -> [Lease] {
+                        beforeChange: (LeaseTransaction) throws -> Void = { _ in },
+                        beforeCommit: (LeaseTransaction) throws -> Void = { _ in }) throws -> [Lease] {
         let now = self.now()
         return try guardedWrite(counting: { txn, l in (0, try txn.meta(MetaKey.frozen) == nil ? l.count : 0) }) { txn in
+            try beforeChange(txn)
             var leases = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
             if leases.isEmpty, let hostInterface { leases = try txn.leases(hostInterface: hostInterface) }
             let frozen = try txn.meta(MetaKey.frozen) != nil
@@ -139,7 +146,7 @@ public final class IPAMService {
                     try txn.release(lease, reason: reason, at: now)
                 }
             }
-            if !leases.isEmpty { try beforeCommit(txn, frozen ? 0 : leases.count) }
+            if !leases.isEmpty { try beforeCommit(txn) }
             return leases
         }
     }
@@ -159,8 +166,17 @@ public final class IPAMService {
     public func garbageCollect(valid: Set<Attachment>, force: Bool = false) throws -> [Lease] {
         let now = self.now()
         return try guardedWrite(counting: { _, stale in (0, stale.count) }) { txn in
+            if let reason = try txn.meta(MetaKey.frozen) {
+                throw IPAMServiceError.frozen(network: network, reason: reason)
+            }
             let all = try txn.leases()
-            let stale = all.filter { !valid.contains(Attachment(containerID: $0.containerID, ifname: $0.ifname)) }
+            // Leases adopted from the kernel without knowing their container can
+            // never appear in a runtime's list: they are reconcile's to judge (on
+            // netns evidence), never GC's.
+            let stale = all.filter {
+                !$0.containerID.hasPrefix(Self.adoptedPrefix)
+                    && !valid.contains(Attachment(containerID: $0.containerID, ifname: $0.ifname))
+            }
             if !force && !stale.isEmpty {
                 if valid.isEmpty {
                     throw IPAMServiceError.massReleaseRefused(
@@ -188,6 +204,11 @@ public final class IPAMService {
             }.result
         }
     }
+}
+
+extension IPAMService {
+    /// Container ID given to a lease adopted from a port with no Holdfast alias.
+    public static let adoptedPrefix = "adopted-"
 }
 
 /// The outcome of `IPAMService.allocate`.

@@ -99,6 +99,10 @@ struct Reconciler {
         let store = try LeaseStore.open(location)
         let now = Date()
         return try store.write(lockTimeout: .seconds(10)) { txn in
+            // Freeze keeps the store exactly as it was during an incident.
+            if let reason = try txn.meta(MetaKey.frozen) {
+                throw ValidationError("network \"\(network)\" is frozen (\(reason)): unfreeze before reconcile --apply")
+            }
             let bridgeName = try resolveBridge(txn)
             let leases = try txn.leases()
             let collected = inventory.collect(bridge: bridgeName, leaseNetnsPaths: leases.compactMap(\.netns))
@@ -116,7 +120,7 @@ struct Reconciler {
                 let port = seen.hostInterface.flatMap { ports[$0] }
                 try txn.insert(Lease(address: seen.address,
                                      rangeSetIndex: rangeSets.firstIndex { $0.range(containing: seen.address) != nil } ?? 0,
-                                     containerID: port?.containerID ?? "adopted-\(seen.hostInterface ?? "unknown")",
+                                     containerID: port?.containerID ?? "\(IPAMService.adoptedPrefix)\(seen.hostInterface ?? "unknown")",
                                      ifname: port?.ifname ?? "unknown",
                                      netns: seen.netnsPath ?? port?.link.linkNetnsID.flatMap { netnsPaths[$0] }, createdAt: now,
                                      hostInterface: seen.hostInterface, hostIfindex: seen.hostIfindex, bootID: BootID.current))

@@ -150,6 +150,36 @@ extension LeaseStore {
         return false
     }
 
+    /// Triggers counting every change to the leases table, by anyone: the plugin,
+    /// `ipamctl`, or an operator with the `sqlite3` shell. The bridge plugin puts
+    /// the count in the stamp it leaves on the bridge, so an edit that keeps the
+    /// number of leases (an address changed in place, one row deleted and another
+    /// inserted) still tells the next ADD that the store moved.
+    static let leaseEpochSQL = """
+        INSERT OR IGNORE INTO meta (key, value) VALUES ('lease_epoch', '0');
+        CREATE TRIGGER IF NOT EXISTS leases_epoch_insert AFTER INSERT ON leases
+            BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'lease_epoch'; END;
+        CREATE TRIGGER IF NOT EXISTS leases_epoch_update AFTER UPDATE ON leases
+            BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'lease_epoch'; END;
+        CREATE TRIGGER IF NOT EXISTS leases_epoch_delete AFTER DELETE ON leases
+            BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'lease_epoch'; END;
+        """
+
+    /// Adds the lease-epoch triggers to a store created before they existed.
+    static func ensureLeaseEpoch(_ connection: SQLiteConnection) throws(StoreError) {
+        let have = try connection.scalarInt(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'leases_epoch_%'") ?? 0
+        guard have < 3 else { return }
+        try connection.exec("BEGIN IMMEDIATE")
+        do {
+            try connection.exec(leaseEpochSQL)
+            try connection.exec("COMMIT")
+        } catch {
+            try? connection.exec("ROLLBACK")
+            throw error
+        }
+    }
+
     /// Creates the schema on a new database inside one IMMEDIATE transaction, so
     /// two processes racing to initialise the same new file cannot both do it.
     static func createSchema(_ connection: SQLiteConnection) throws(StoreError) {
@@ -162,6 +192,7 @@ extension LeaseStore {
                 try connection.exec("PRAGMA user_version = \(schemaVersion)")
                 try connection.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', '0')")
             }
+            try connection.exec(leaseEpochSQL)
             try connection.exec("COMMIT")
         } catch {
             try? connection.exec("ROLLBACK")

@@ -79,7 +79,7 @@ public final class LeaseStore {
             throw .sqlite(code: SQLITE_ERROR, message: "could not switch \(path) to WAL (journal_mode is \(mode ?? "unknown"))")
         }
         try connection.exec("PRAGMA synchronous = FULL")
-        if isNew { try createSchema(connection) }
+        if isNew { try createSchema(connection) } else { try ensureLeaseEpoch(connection) }
         connection.setBusyTimeout(milliseconds: readerBusyTimeoutMs)
         return LeaseStore(location: location, connection: connection, readOnly: false)
     }
@@ -125,7 +125,11 @@ public final class LeaseStore {
                 let before = connection.totalChanges
                 let result = try body(transaction)
                 if connection.totalChanges != before {
-                    try connection.query("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+                    // An upsert, so a store whose generation row was lost still counts.
+                    try connection.query("""
+                        INSERT INTO meta (key, value) VALUES ('generation', '1')
+                        ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
+                        """)
                 }
                 try connection.exec("COMMIT")
                 transaction.scope.isOpen = false

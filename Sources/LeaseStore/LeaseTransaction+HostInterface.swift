@@ -27,3 +27,11 @@ extension LeaseTransaction {
         return Int(try connection.scalarInt("SELECT count(*) FROM leases") ?? 0)
     }
 }
+
+extension LeaseTransaction {
+    /// How many times any lease row was inserted, updated or deleted, by any
+    /// client (kept by triggers): changes even when the lease count does not.
+    public func leaseEpoch() throws(StoreError) -> Int64 {
+        Int64(try meta("lease_epoch") ?? "0") ?? 0
+    }
+}

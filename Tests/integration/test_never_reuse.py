@@ -307,3 +307,52 @@ def test_adopted_leases_record_their_netns(data_dir, node, containers):
     proc = reconcile(node, data_dir, net)
     plan = json.loads(proc.stdout)[0]["plan"]
     assert [l["containerID"] for l in plan["release"]] == [a.name], plan
+
+
+def test_an_edit_that_keeps_the_lease_count_is_still_noticed(data_dir, node, containers):
+    conf = conf_for(data_dir, ranges=[[{"subnet": "10.96.0.0/29"}]])   # .2-.6
+    net = conf["name"]
+    a, b = containers(2)
+    for ctr in (a, b):
+        assert add(conf, ctr, node).ok
+    live = live_address(a)
+    db, _ = db_files(data_dir, net)
+    con = sqlite3.connect(str(db))
+    # Same number of leases, but a's now names an address nobody uses.
+    con.execute("UPDATE leases SET address = '10.96.0.6' WHERE container_id = ?", (a.name,))
+    con.commit()
+    con.close()
+    # Asking for a's live address by name must be refused, not granted.
+    c = containers()
+    r = run_plugin(binary("holdfast"), "ADD", conf, container_id=c.name, netns=c.path, node=node.name,
+                   args=f"IP={live}")
+    assert not r.ok and r.json["code"] == 102, r
+    # .2 (a, live), .3 (b), .6 (the edited lease): two addresses remain.
+    for ctr in containers(2):
+        r = add(conf, ctr, node)
+        assert r.ok, r
+        assert r.json["ips"][0]["address"].split("/")[0] != live
+    assert live in {l["address"] for l in leases(data_dir, net)}, "a's live address was not adopted back"
+
+
+def test_gc_leaves_adopted_unattributed_leases_and_their_veths(data_dir, node, containers):
+    conf = conf_for(data_dir)
+    net = conf["name"]
+    a, b = containers(2)
+    ra = add(conf, a, node)
+    assert ra.ok and add(conf, b, node).ok
+    port = ra.json["interfaces"][1]["name"]
+    node.exec("ip", "link", "set", port, "alias", "")   # as if another plugin had made it
+    db, extras = db_files(data_dir, net)
+    for p in extras:
+        p.unlink(missing_ok=True)
+    db.write_bytes(b"")
+    assert add(conf, containers(), node).ok          # adopts a's address as "adopted-<port>"
+    adopted = [l for l in leases(data_dir, net) if l["containerID"].startswith("adopted-")]
+    assert [l["address"] for l in adopted] == [live_address(a)]
+    valid = [{"containerID": l["containerID"], "ifname": l["ifname"]} for l in leases(data_dir, net)
+             if not l["containerID"].startswith("adopted-")]
+    gc = run_plugin(binary("holdfast"), "GC", dict(conf, **{"cni.dev/valid-attachments": valid}), node=node.name)
+    assert gc.ok, gc
+    assert [l["address"] for l in leases(data_dir, net) if l["containerID"].startswith("adopted-")] == [live_address(a)]
+    assert ping(a, "10.96.0.1"), "GC cut off a running container"
