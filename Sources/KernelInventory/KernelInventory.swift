@@ -40,6 +40,9 @@ public struct KernelInventory {
                 } catch where error.errno == EINVAL {
                     // The peer's namespace is being destroyed (its id no longer
                     // resolves) and its veth with it: nothing live can be there.
+                    // (Checked: during that teardown the port still exists and still
+                    // names the id, so "does the port still point there" cannot
+                    // tell this apart from other causes of EINVAL.)
                     continue
                 }
             } else {
