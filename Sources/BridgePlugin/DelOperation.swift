@@ -19,14 +19,15 @@ struct DelOperation {
         // down the kernel side: remember the error, clean up, report it last.
         let ipam: IPAMBackend?
         do { ipam = try IPAMBackend(request: request) } catch { ipam = nil; failures.append(error) }
-        let addresses = ipam?.knownAddresses(request, attachment: attachment)
-            ?? (request.config.prevResult?.ips ?? []).map(\.address.address)
+        let addresses = ipam?.knownAddresses(request, attachment: attachment) ?? request.previousAddresses
 
         // 1. The veth: deleting the host end removes the container end with it.
         let hostName = InterfaceName.hostVeth(containerID: attachment.containerID, ifname: attachment.ifname)
         var vethGone = false
+        var netlink: NetlinkSocket?
         do {
             let nl = try NetlinkSocket()
+            netlink = nl
             try Tolerate.missing { () throws(NetlinkError) in try nl.deleteLink(named: hostName) }
             vethGone = true
         } catch { failures.append(error) }
@@ -39,8 +40,7 @@ struct DelOperation {
 
         // 3. The MAC spoof check entries (MAC from the lease, else prevResult).
         if config.macspoofchk {
-            let mac = ipam?.knownMAC(request, attachment: attachment)
-                ?? request.config.prevResult?.interfaces.first { $0.sandbox != nil }?.macAddress
+            let mac = ipam?.knownMAC(request, attachment: attachment) ?? request.previousContainerMAC
             MacSpoofCheck(network: request.config.name).remove(port: hostName, mac: mac)
         }
 
@@ -51,7 +51,7 @@ struct DelOperation {
         if let ipam {
             do {
                 var kernelGuard: KernelGuard?
-                if vethGone, case .inProcess(let service) = ipam, let nl = try? NetlinkSocket(),
+                if vethGone, case .inProcess(let service) = ipam, let nl = netlink,
                    let bridge = try? nl.link(named: config.bridge), bridge.kind == "bridge" {
                     kernelGuard = KernelGuard(bridge: bridge, inventory: KernelInventory(netlink: nl), config: service.config,
                                               now: service.now(), ownPort: nil)

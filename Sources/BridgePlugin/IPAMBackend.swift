@@ -63,7 +63,7 @@ enum IPAMBackend {
                                        beforeCommit: { txn in try kernelGuard?.stamp(txn) }).map(\.address)
         case .delegated(let type):
             _ = try DelegatedPlugin.exec(type: type, command: .del, request: request)
-            return (request.config.prevResult?.ips ?? []).map(\.address.address)
+            return request.previousAddresses
         }
     }
 
@@ -73,7 +73,7 @@ enum IPAMBackend {
     /// A `prevResult` address the store now leases to another attachment (a
     /// late DEL after GC freed and reused it) is not this attachment's to clean.
     func knownAddresses(_ request: CNIRequest, attachment: Attachment) -> [IPAddress] {
-        let previous = (request.config.prevResult?.ips ?? []).map(\.address.address)
+        let previous = request.previousAddresses
         guard case .inProcess(let service) = self else { return previous }
         if let leases = try? service.leases(for: attachment), !leases.isEmpty { return leases.map(\.address) }
         let heldByOthers = (try? service.store.read { txn in
@@ -91,13 +91,13 @@ enum IPAMBackend {
            let mac = (try? service.leases(for: attachment))?.compactMap(\.containerMAC).first {
             return MACAddress(mac)
         }
-        return request.config.prevResult?.interfaces.first { $0.sandbox != nil }?.macAddress
+        return request.previousContainerMAC
     }
 
     func check(_ request: CNIRequest, attachment: Attachment) throws {
         switch self {
         case .inProcess(let service):
-            try service.check(attachment, expected: (request.config.prevResult?.ips ?? []).map(\.address.address))
+            try service.check(attachment, expected: request.previousAddresses)
         case .delegated(let type):
             _ = try DelegatedPlugin.exec(type: type, command: .check, request: request)
         }

@@ -47,7 +47,7 @@ struct KernelGuard {
         // Remember the bridge so `ipamctl reconcile` knows where to look.
         if try txn.meta(BridgeRecord.key) != bridge.name { try txn.setMeta(BridgeRecord.key, bridge.name) }
         var live = Set(bridgeAddresses.map(\.address.address))
-        let restored = try txn.meta(RestoreMarker.key) != nil
+        let restored = try txn.meta(LeaseStore.restoredMarkerKey) != nil
         if !restored, let committed = try StoreStamp.committed(txn),
            committed == StoreStamp(alias: try nl.link(index: bridge.index)?.alias) {
             verified.isSet = true
@@ -80,7 +80,7 @@ struct KernelGuard {
                                 detail: "store did not know live addresses: \(adopted.joined(separator: ", "))", at: now)
             Log.error("adopted \(adopted.count) live address(es) the lease store did not know: \(adopted.joined(separator: ", "))")
         }
-        if restored { try txn.setMeta(RestoreMarker.key, nil) }
+        if restored { try txn.setMeta(LeaseStore.restoredMarkerKey, nil) }
         verified.isSet = true
         return live
     }
@@ -88,8 +88,11 @@ struct KernelGuard {
     /// For writers that do not allocate (DEL): notes, before the transaction
     /// changes anything, whether the stamp proves the store current.
     func checkCurrent(_ txn: LeaseTransaction) throws {
-        verified.isSet = try txn.meta(RestoreMarker.key) == nil && StoreStamp.committed(txn) != nil
-            && StoreStamp.committed(txn) == StoreStamp(alias: try inventory.netlink.link(index: bridge.index)?.alias)
+        guard try txn.meta(LeaseStore.restoredMarkerKey) == nil, let committed = try StoreStamp.committed(txn) else {
+            verified.isSet = false
+            return
+        }
+        verified.isSet = committed == StoreStamp(alias: try inventory.netlink.link(index: bridge.index)?.alias)
     }
 
     /// Stamps the bridge with the state this transaction commits. A crash after
@@ -108,9 +111,4 @@ struct KernelGuard {
 /// A mutable flag a value type can carry through the transaction's closures.
 final class Flag {
     var isSet = false
-}
-
-/// The meta key `LeaseStore.restore` sets; cleared once a full check ran.
-enum RestoreMarker {
-    static let key = "restored_at"
 }

@@ -12,7 +12,7 @@ struct MacSpoofCheck {
     let table: String
 
     init(network: String) {
-        table = Masquerade(network: network, subnets: []).table
+        table = Masquerade.tableName(for: network)
     }
 
     func add(port: String, mac: MACAddress) throws(MasqueradeError) {

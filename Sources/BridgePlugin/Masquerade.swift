@@ -14,11 +14,16 @@ public struct Masquerade {
     public let subnets: [IPNetwork]
 
     public init(network: String, subnets: [IPNetwork]) {
+        table = Self.tableName(for: network)
+        self.subnets = subnets.map(\.network)
+    }
+
+    /// The network's nftables table name (also used, in the bridge family, by `MacSpoofCheck`).
+    static func tableName(for network: String) -> String {
         var hash: UInt32 = 0x811c_9dc5
         for b in network.utf8 { hash ^= UInt32(b); hash &*= 0x0100_0193 }
         let clean = String(network.prefix(32).map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
-        table = "holdfast_\(clean)_\(String(hash, radix: 16))"
-        self.subnets = subnets.map(\.network)
+        return "holdfast_\(clean)_\(String(hash, radix: 16))"
     }
 
     /// Ensures the table, sets and rules exist and adds `addresses`, in one

@@ -131,7 +131,7 @@ struct Reconciler {
             try txn.appendAudit(actor: AuditActor.current(process: "ipamctl").description, action: "reconcile",
                                 detail: "adopted \(plan.adopt.count), released \(plan.refusal == nil ? plan.release.count : 0), "
                                     + "conflicts \(plan.conflicts.count)\(policy.force ? ", forced" : ""); backup \(backup)", at: now)
-            try txn.setMeta("restored_at", nil)
+            try txn.setMeta(LeaseStore.restoredMarkerKey, nil)
             return ReconcileReport(network: network, bridge: bridgeName, inventory: Self.describe(collected.status),
                                    applied: true, backup: backup, plan: plan)
         }

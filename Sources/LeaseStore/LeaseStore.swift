@@ -22,6 +22,17 @@ public final class LeaseStore {
     public let isReadOnly: Bool
     let connection: SQLiteConnection
 
+    /// Meta key set by `restore`: until it is cleared, whoever allocates must first
+    /// compare the store with the kernel in full (a restored lease may be old).
+    public static let restoredMarkerKey = "restored_at"
+
+    /// Increments meta `generation`; an upsert, so a store whose generation row
+    /// was lost still counts.
+    static let bumpGenerationSQL = """
+        INSERT INTO meta (key, value) VALUES ('generation', '1')
+        ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
+        """
+
     /// SQLite's own retry budget for SQLITE_BUSY outside `write` (a reader
     /// meeting a checkpoint or WAL recovery): short, so a reader never stalls.
     static let readerBusyTimeoutMs: Int32 = 200
@@ -125,11 +136,7 @@ public final class LeaseStore {
                 let before = connection.totalChanges
                 let result = try body(transaction)
                 if connection.totalChanges != before {
-                    // An upsert, so a store whose generation row was lost still counts.
-                    try connection.query("""
-                        INSERT INTO meta (key, value) VALUES ('generation', '1')
-                        ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
-                        """)
+                    try connection.query(Self.bumpGenerationSQL)
                 }
                 try connection.exec("COMMIT")
                 transaction.scope.isOpen = false
