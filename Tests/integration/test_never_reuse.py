@@ -356,3 +356,19 @@ def test_gc_leaves_adopted_unattributed_leases_and_their_veths(data_dir, node, c
     assert gc.ok, gc
     assert [l["address"] for l in leases(data_dir, net) if l["containerID"].startswith("adopted-")] == [live_address(a)]
     assert ping(a, "10.96.0.1"), "GC cut off a running container"
+
+
+@pytest.mark.parametrize("args,why", [
+    (["--network", "nosuch"], "unknown network"),
+    (["--force"], "--force without --apply"),
+    (["--apply", "--max-release-fraction", "0"], "fraction out of range"),
+    (["--apply", "--max-release-fraction", "abc"], "malformed fraction"),
+])
+def test_reconcile_bad_input_changes_nothing(data_dir, node, containers, args, why):
+    conf = conf_for(data_dir)
+    assert add(conf, containers(), node).ok
+    before = leases(data_dir, conf["name"])
+    proc = node.exec(binary("ipamctl"), "reconcile", "--data-dir", str(data_dir), *args, check=False)
+    assert proc.returncode != 0 and proc.stderr.strip(), (why, proc.stdout, proc.stderr)
+    assert leases(data_dir, conf["name"]) == before
+    assert not (data_dir / conf["name"] / "backups").exists(), "a refused command took a backup"
