@@ -23,6 +23,8 @@ let package = Package(
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
         // Headers only: libnftables is dlopen()ed on first use (see Sources/CNftables/shim.h).
         .systemLibrary(name: "CNftables", providers: [.apt(["libnftables-dev"])]),
+        // Headers only: libcurl is dlopen()ed on first use, by cluster mode only (see Sources/CCurl/shim.h).
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Pure value types: IPv4/IPv6 addresses, CIDR prefixes, MAC addresses.
         .target(name: "Addressing"),
@@ -38,6 +40,8 @@ let package = Package(
         .target(name: "KernelInventory", dependencies: ["Addressing", "IPAM", "Netlink"]),
         // host-local compatible IPAM plugin logic, shared by holdfast-ipam and holdfast.
         .target(name: "IPAMPlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "CNI"]),
+        // A lean etcd v3 client (JSON gateway over libcurl) for cluster mode.
+        .target(name: "Etcd", dependencies: ["CCurl"]),
         // The bridge plugin's logic (ADD/DEL/CHECK/STATUS/GC).
         .target(name: "BridgePlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "CNI", "Netlink", "IPAMPlugin",
                                                    "KernelInventory", "CNftables"]),
@@ -65,6 +69,7 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
         .testTarget(name: "IPAMPluginTests", dependencies: ["Addressing", "IPAM", "IPAMPlugin", "CNI"]),
+        .testTarget(name: "EtcdTests", dependencies: ["Etcd"]),
         .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "BridgePlugin"]),
     ]
 )
