@@ -42,6 +42,8 @@ let package = Package(
         .target(name: "IPAMPlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "CNI"]),
         // A lean etcd v3 client (JSON gateway over libcurl) for cluster mode.
         .target(name: "Etcd", dependencies: ["CCurl"]),
+        // Cluster mode: config, block layout and the claim protocol on etcd (no CNI, no SQLite).
+        .target(name: "Cluster", dependencies: ["Addressing", "Etcd"]),
         // The bridge plugin's logic (ADD/DEL/CHECK/STATUS/GC).
         .target(name: "BridgePlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "CNI", "Netlink", "IPAMPlugin",
                                                    "KernelInventory", "CNftables"]),
@@ -70,6 +72,7 @@ let package = Package(
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
         .testTarget(name: "IPAMPluginTests", dependencies: ["Addressing", "IPAM", "IPAMPlugin", "CNI"]),
         .testTarget(name: "EtcdTests", dependencies: ["Etcd"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Addressing", "Etcd", "Cluster"]),
         .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "BridgePlugin"]),
     ]
 )

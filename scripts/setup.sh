@@ -22,7 +22,7 @@ if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
         printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && own_policy=1
     fi
     install_missing etcd-server etcd-client
-    [ "$own_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+    if [ "$own_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
     systemctl disable --now etcd.service >/dev/null 2>&1 || true
