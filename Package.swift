@@ -39,21 +39,21 @@ let package = Package(
         .target(name: "Netlink", dependencies: ["Addressing", "CMnl"]),
         // Kernel truth for reconcile: a bridge's ports, their peers' addresses.
         .target(name: "KernelInventory", dependencies: ["Addressing", "IPAM", "Netlink"]),
-        // The lease service: allocation, release, GC, status, flood guards, freeze.
-        // No CNI import: ipamctl and cluster mode use it without the protocol.
-        .target(name: "LeaseService", dependencies: ["Addressing", "IPAM", "LeaseStore"]),
-        // The thin CNI adapter over LeaseService (holdfast-ipam, and holdfast in-process).
-        .target(name: "IPAMPlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService", "CNI"]),
         // A lean etcd v3 client (JSON gateway over libcurl) for cluster mode.
         .target(name: "Etcd", dependencies: ["CCurl"]),
         // Cluster mode: config, block layout and the claim protocol on etcd (no CNI, no SQLite).
         .target(name: "Cluster", dependencies: ["Addressing", "Etcd"]),
+        // The lease service: allocation, release, GC, status, flood guards, freeze.
+        // No CNI import: ipamctl and cluster mode use it without the protocol.
+        .target(name: "LeaseService", dependencies: ["Addressing", "IPAM", "LeaseStore", "Cluster"]),
+        // The thin CNI adapter over LeaseService (holdfast-ipam, and holdfast in-process).
+        .target(name: "IPAMPlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService", "CNI"]),
         // The bridge plugin's logic (ADD/DEL/CHECK/STATUS/GC).
         .target(name: "BridgePlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "CNI", "Netlink", "LeaseService",
                                                    "IPAMPlugin", "KernelInventory", "CNftables"]),
         // ipamctl's commands as a library so tests can drive them.
         .target(name: "IpamctlKit", dependencies: [
-            "Addressing", "IPAM", "LeaseStore", "LeaseService", "Netlink", "KernelInventory",
+            "Addressing", "IPAM", "LeaseStore", "LeaseService", "Netlink", "KernelInventory", "Cluster", "Etcd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The OOM watchdog.
