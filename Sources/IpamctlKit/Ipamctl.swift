@@ -10,7 +10,7 @@ public struct Ipamctl: ParsableCommand {
         commandName: "ipamctl",
         abstract: "Inspect and operate Holdfast IPAM lease stores.",
         subcommands: [Leases.self, Show.self, History.self, Pools.self, Reconcile.self, Metrics.self, Freeze.self,
-                      Unfreeze.self, Release.self, Backup.self, Restore.self, Audit.self])
+                      Unfreeze.self, Release.self, Backup.self, Restore.self, Audit.self, ClusterCommand.self])
 
     public init() {}
 }

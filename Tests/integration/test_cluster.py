@@ -1,0 +1,254 @@
+"""Cluster mode (ipam.cluster on etcd) with holdfast-ipam, against real etcd
+members started by the test in a namespace it made (see etcdfixture.py)."""
+import concurrent.futures
+import ipaddress
+import json
+import signal
+import sqlite3
+import time
+
+import pytest
+
+from cnitool import binary, leases, run_plugin, unique
+from etcdfixture import EtcdCluster
+
+PREFIX = "/hft"
+
+
+@pytest.fixture
+def etcd():
+    made = []
+
+    def make(members=1, tls=False):
+        c = EtcdCluster(members=members, tls=tls)
+        made.append(c)
+        return c
+    yield make
+    for c in made:
+        c.close()
+
+
+def cluster_conf(data_dir, endpoints, node="node-a", name="cnet", pool="10.200.0.0/24", block=28,
+                 timeout_ms=500, lock_ms=3000, tls=None, extra=None):
+    etcd = {"endpoints": endpoints, "prefix": PREFIX, "timeoutMs": timeout_ms}
+    if tls:
+        etcd.update(tls)
+    ipam = {"type": "holdfast-ipam", "dataDir": str(data_dir), "lockTimeoutMs": lock_ms,
+            "cluster": {"etcd": etcd, "pools": [{"cidr": pool, "blockPrefix": block}], "nodeName": node,
+                        "nodeAddress": "192.0.2.21"}}
+    ipam.update(extra or {})
+    return {"cniVersion": "1.0.0", "name": name, "type": "bridge", "ipam": ipam}
+
+
+def add(conf, ns, cid, **kw):
+    return run_plugin(binary("holdfast-ipam"), "ADD", conf, container_id=cid, node=ns.name, **kw)
+
+
+def blocks_in_etcd(cluster, network="cnet"):
+    """{cidr: (owner, epoch)} from etcd."""
+    out = {}
+    for key, (value, rev) in cluster.get_prefix(f"{PREFIX}/v1/{network}/blocks/").items():
+        name = key.rsplit("/", 1)[1]
+        out[name.replace("_", "/")] = (json.loads(value)["owner"], rev)
+    return out
+
+
+def local_blocks(data_dir, network="cnet"):
+    db = sqlite3.connect(f"file:{data_dir}/{network}/leases.db?mode=ro", uri=True)
+    try:
+        return {row[0]: row[1] for row in db.execute("SELECT cidr, epoch FROM cluster_blocks")}
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        db.close()
+
+
+def lease_blocks(data_dir, network="cnet"):
+    db = sqlite3.connect(f"file:{data_dir}/{network}/leases.db?mode=ro", uri=True)
+    try:
+        return {row[0]: (row[1], row[2]) for row in db.execute("SELECT address, block, epoch FROM lease_blocks")}
+    finally:
+        db.close()
+
+
+def test_first_add_claims_a_block_and_records_it_before_use(etcd, data_dir):
+    c = etcd()
+    conf = cluster_conf(data_dir, c.endpoints)
+    r = add(conf, c.ns, "c1")
+    assert r.ok, r
+    ip = ipaddress.ip_interface(r.json["ips"][0]["address"])
+    assert ip.network.prefixlen == 28
+    in_etcd = blocks_in_etcd(c)
+    assert list(in_etcd) == [str(ip.network)]
+    owner, epoch = in_etcd[str(ip.network)]
+    assert owner == "node-a"
+    assert local_blocks(data_dir) == {str(ip.network): epoch}
+    # The lease carries its block and ownership epoch.
+    assert lease_blocks(data_dir)[str(ip.ip)] == (str(ip.network), epoch)
+    assert r.json["ips"][0]["gateway"] == str(ip.network.network_address + 1)
+    [lease] = leases(data_dir, "cnet")
+    assert (lease["block"], lease["blockEpoch"]) == (str(ip.network), epoch)
+    # The node registered with its boot id.
+    reg = c.get_prefix(f"{PREFIX}/v1/cnet/nodes/node-a")
+    assert json.loads(reg[f"{PREFIX}/v1/cnet/nodes/node-a"][0])["bootID"]
+
+
+def test_etcd_stopped_owned_block_keeps_serving_and_new_block_gets_error_11(etcd, data_dir):
+    c = etcd()
+    conf = cluster_conf(data_dir, c.endpoints, timeout_ms=400, lock_ms=2000)
+    assert add(conf, c.ns, "c0").ok
+    c.members[0].kill()
+    # A /28 has 13 usable addresses (network, broadcast and gateway excluded): 12 more fit without etcd.
+    t0 = time.monotonic()
+    for i in range(1, 13):
+        r = add(conf, c.ns, f"c{i}")
+        assert r.ok, r
+    per_add = (time.monotonic() - t0) / 12
+    assert per_add < 0.4, f"ADDs from an owned block waited on etcd ({per_add:.3f}s each)"
+    before = leases(data_dir, "cnet")
+    t0 = time.monotonic()
+    r = add(conf, c.ns, "c13")
+    elapsed = time.monotonic() - t0
+    assert r.rc != 0 and r.json["code"] == 11, r
+    assert elapsed < 2.5, f"error 11 took {elapsed:.2f}s, past the deadline"
+    assert leases(data_dir, "cnet") == before, "a failed claim changed the store"
+    # etcd comes back (same data): claims resume, nothing duplicated.
+    c.members[0].start(initial_state="existing")
+    c.wait_healthy()
+    r = add(conf, c.ns, "c13")
+    assert r.ok, r
+    addrs = [l["address"] for l in leases(data_dir, "cnet")]
+    assert len(addrs) == len(set(addrs)) == 14
+    assert len(blocks_in_etcd(c)) == 2
+
+
+def test_nodes_claim_disjoint_blocks_under_concurrent_adds(etcd, tmp_path):
+    c = etcd()
+    nodes = ["node-a", "node-b", "node-c", "node-d"]
+    dirs = {n: tmp_path / n for n in nodes}
+    confs = {n: cluster_conf(dirs[n], c.endpoints, node=n, pool="10.201.0.0/22", block=28, timeout_ms=1500,
+                             lock_ms=10000) for n in nodes}
+    jobs = [(n, f"{n}-c{i}") for i in range(20) for n in nodes]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda j: (j[0], add(confs[j[0]], c.ns, j[1])), jobs))
+    failed = [r for _, r in results if not r.ok]
+    assert not failed, failed[:3]
+    owners = blocks_in_etcd(c)
+    addresses = []
+    for n in nodes:
+        mine = {cidr for cidr, (owner, _) in owners.items() if owner == n}
+        assert len(mine) >= 2, f"{n} should have needed several /28 blocks for 20 ADDs, has {mine}"
+        assert set(local_blocks(dirs[n])) == mine
+        for lease in leases(dirs[n], "cnet"):
+            a = ipaddress.ip_address(lease["address"])
+            assert any(a in ipaddress.ip_network(b) for b in mine), f"{a} of {n} is not in a block {n} owns"
+            addresses.append(a)
+    assert len(addresses) == len(set(addresses)) == 80, "an address was handed out twice across the cluster"
+
+
+def test_endpoint_failover_and_tls_client_certificates(etcd, data_dir):
+    c = etcd(tls=True)
+    certs = c.certs
+    tls = {"caFile": str(certs / "ca.pem"), "certFile": str(certs / "client.pem"), "keyFile": str(certs / "client-key.pem")}
+    dead = "https://127.0.0.1:9"   # nothing listens: refused, never sent, so the next endpoint is tried
+    conf = cluster_conf(data_dir, [dead] + c.endpoints, tls=tls)
+    r = add(conf, c.ns, "c1")
+    assert r.ok, r
+    assert len(blocks_in_etcd(c)) == 1
+    # Without a client certificate the server refuses the handshake: error 11, nothing claimed.
+    no_cert = cluster_conf(data_dir, c.endpoints, name="cnet2", tls={"caFile": tls["caFile"]})
+    r = add(no_cert, c.ns, "c2")
+    assert r.rc != 0 and r.json["code"] == 11, r
+    assert len(c.get_prefix(f"{PREFIX}/v1/cnet2/blocks/")) == 0
+
+
+def test_a_block_etcd_gives_to_another_node_stops_every_add(etcd, data_dir):
+    c = etcd()
+    conf = cluster_conf(data_dir, c.endpoints, pool="10.202.0.0/24", block=28)
+    r = add(conf, c.ns, "c0")
+    assert r.ok, r
+    block = str(ipaddress.ip_interface(r.json["ips"][0]["address"]).network)
+    # As if a stale snapshot were restored and another node claimed it since.
+    key = f"{PREFIX}/v1/cnet/blocks/{block.replace('/', '_')}"
+    c.etcdctl("put", key, json.dumps({"owner": "node-z", "bootID": "x", "claimedAt": 0}))
+    for i in range(1, 13):
+        assert add(conf, c.ns, f"c{i}").ok
+    # The block is full: the claim path reads etcd and finds the conflict.
+    r = add(conf, c.ns, "c13")
+    assert r.rc != 0 and r.json["code"] == 106, r
+    assert "node-z" in r.json["details"]
+    # Every later ADD is refused too, even one that would fit in a freed address, and STATUS says why.
+    d = run_plugin(binary("holdfast-ipam"), "DEL", conf, container_id="c1", node=c.ns.name)
+    assert d.ok, d
+    r = add(dict(conf, ipam=dict(conf["ipam"], quarantineSeconds=0)), c.ns, "c14")
+    assert r.rc != 0 and r.json["code"] == 106, r
+    st = run_plugin(binary("holdfast-ipam"), "STATUS", dict(conf, cniVersion="1.1.0"), node=c.ns.name)
+    assert st.rc != 0 and st.json["code"] == 50 and "conflict" in st.json["msg"], st
+    assert len(leases(data_dir, "cnet")) == 12
+
+
+def test_leader_killed_during_claims_leaves_no_block_with_two_owners(etcd, tmp_path):
+    c = etcd(members=3)
+    nodes = ["node-a", "node-b", "node-c"]
+    dirs = {n: tmp_path / n for n in nodes}
+    # /29 blocks hold 5 addresses, so nearly every other ADD claims.
+    confs = {n: cluster_conf(dirs[n], c.endpoints, node=n, pool="10.204.0.0/23", block=29, timeout_ms=1500,
+                             lock_ms=4000) for n in nodes}
+    jobs = [(n, f"{n}-c{i}") for i in range(12) for n in nodes]
+    leader = c.leader()
+    assert leader is not None
+
+    def run(job):
+        n, cid = job
+        for _ in range(6):   # a runtime retries error 11
+            r = add(confs[n], c.ns, cid)
+            if r.ok or (r.json or {}).get("code") != 11:
+                return n, r
+            time.sleep(0.3)
+        return n, r
+    with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
+        futures = [pool.submit(run, j) for j in jobs]
+        time.sleep(0.4)
+        leader.kill()
+        results = [f.result() for f in futures]
+    failed = [r for _, r in results if not r.ok]
+    assert not failed, failed[:3]
+    owners = blocks_in_etcd(c)
+    held = {}
+    addresses = []
+    for n in nodes:
+        for cidr in local_blocks(dirs[n]):
+            assert cidr not in held, f"{cidr} is held by {held.get(cidr)} and {n}"
+            held[cidr] = n
+            assert owners.get(cidr, (None,))[0] == n, f"{n} holds {cidr}, which etcd gives to {owners.get(cidr)}"
+        addresses += [l["address"] for l in leases(dirs[n], "cnet")]
+    assert len(addresses) == len(set(addresses)) == 36
+
+
+@pytest.mark.parametrize("bad,field", [
+    ({"ranges": [[{"subnet": "10.0.0.0/24"}]]}, "cluster replaces ranges"),
+    ({"cluster": {"etcd": {"endpoints": ["127.0.0.1:2379"]}, "pools": [{"cidr": "10.9.0.0/16", "blockPrefix": 24}]}},
+     "endpoints[0]"),
+    ({"cluster": {"etcd": {"endpoints": ["http://127.0.0.1:1"]},
+                  "pools": [{"cidr": "10.9.0.0/16", "blockPrefix": 24}, {"cidr": "10.8.0.0/16", "blockPrefix": 24}]}},
+     "one pool per address family"),
+])
+def test_bad_cluster_config_is_error_7_and_changes_nothing(data_dir, bad, field):
+    conf = cluster_conf(data_dir, ["http://127.0.0.1:1"], extra=bad)
+    r = run_plugin(binary("holdfast-ipam"), "ADD", conf, container_id="c1")
+    assert r.rc != 0 and r.json["code"] == 7, r
+    assert field in r.json["details"], r
+    assert not (data_dir / "cnet").exists()
+
+
+def test_node_local_add_does_not_load_libcurl(data_dir, etcd):
+    local = {"cniVersion": "1.0.0", "name": unique("net"), "type": "bridge",
+             "ipam": {"type": "holdfast-ipam", "dataDir": str(data_dir), "ranges": [[{"subnet": "10.203.0.0/24"}]]}}
+    r = run_plugin(binary("holdfast-ipam"), "ADD", local, env_extra={"LD_DEBUG": "libs"})
+    assert r.ok, r
+    assert b"libcurl" not in r.stderr
+    # The same check sees it when cluster mode does load it.
+    c = etcd()
+    r = add(cluster_conf(data_dir, c.endpoints), c.ns, "c1", env_extra={"LD_DEBUG": "libs"})
+    assert r.ok, r
+    assert b"libcurl.so.4" in r.stderr
