@@ -3,8 +3,8 @@ members started by the test in a namespace it made (see etcdfixture.py)."""
 import concurrent.futures
 import ipaddress
 import json
-import signal
 import sqlite3
+import subprocess
 import time
 
 import pytest
@@ -223,6 +223,39 @@ def test_leader_killed_during_claims_leaves_no_block_with_two_owners(etcd, tmp_p
             assert owners.get(cidr, (None,))[0] == n, f"{n} holds {cidr}, which etcd gives to {owners.get(cidr)}"
         addresses += [l["address"] for l in leases(dirs[n], "cnet")]
     assert len(addresses) == len(set(addresses)) == 36
+
+
+def ipamctl_cluster(ns, *args, config, data_dir):
+    proc = subprocess.run(["ip", "netns", "exec", ns.name, binary("ipamctl"), "cluster", *args, "--json",
+                           "--config", str(config), "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_ipamctl_cluster_reports_blocks_nodes_and_status(etcd, tmp_path):
+    c = etcd()
+    dirs = {n: tmp_path / n for n in ("node-a", "node-b")}
+    confs = {n: cluster_conf(dirs[n], c.endpoints, node=n) for n in dirs}
+    for i in range(15):   # node-a needs two /28 blocks
+        assert add(confs["node-a"], c.ns, f"a{i}").ok
+    assert add(confs["node-b"], c.ns, "b0").ok
+    # A conflist, as a runtime has it: the ipam section is inside "plugins".
+    conflist = tmp_path / "net.conflist"
+    conflist.write_text(json.dumps({"cniVersion": "1.0.0", "name": "cnet",
+                                    "plugins": [{"type": "bridge", "ipam": confs["node-a"]["ipam"]}]}))
+    blocks = ipamctl_cluster(c.ns, "blocks", config=conflist, data_dir=dirs["node-a"])
+    mine = [b for b in blocks if b["owner"] == "node-a"]
+    assert len(mine) == 2 and all(b["heldLocally"] for b in mine)
+    assert sorted(b["used"] for b in mine) == [2, 13]
+    assert sum(b["free"] for b in mine) == 26 - 15
+    theirs = [b for b in blocks if b["owner"] == "node-b"]
+    assert len(theirs) == 1 and "used" not in theirs[0] and not theirs[0]["heldLocally"]
+    nodes = {n["node"]: n for n in ipamctl_cluster(c.ns, "nodes", config=conflist, data_dir=dirs["node-a"])}
+    assert set(nodes) == {"node-a", "node-b"}
+    assert nodes["node-a"]["registered"] and nodes["node-a"]["used"] == 15 and len(nodes["node-a"]["blocks"]) == 2
+    assert nodes["node-b"]["blocks"] == [theirs[0]["block"]] and nodes["node-b"]["fences"] == []
+    status = ipamctl_cluster(c.ns, "status", config=conflist, data_dir=dirs["node-a"])
+    assert status["conflicts"] == [] and sorted(status["localBlocks"]) == sorted(b["block"] for b in mine)
 
 
 @pytest.mark.parametrize("bad,field", [
