@@ -124,7 +124,7 @@ extension ClusterConfig {
         return !rest.isEmpty && !rest.contains("/") && !rest.contains(where: \.isWhitespace)
     }
 
-    static func validNodeName(_ s: String) -> Bool {
+    public static func validNodeName(_ s: String) -> Bool {
         !s.isEmpty && s.utf8.count <= 253 && s != "." && s != ".." && s.utf8.allSatisfy {
             ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2e || $0 == 0x2d || $0 == 0x5f
         }

@@ -67,4 +67,7 @@ extension Decodable {
     static func fromEtcd(_ text: String) -> Self? {
         try? JSONDecoder().decode(Self.self, from: Data(text.utf8))
     }
+
+    /// `fromEtcd` for other modules (ipamctl).
+    public static func fromEtcdValue(_ text: String) -> Self? { fromEtcd(text) }
 }

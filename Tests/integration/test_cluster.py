@@ -225,11 +225,61 @@ def test_leader_killed_during_claims_leaves_no_block_with_two_owners(etcd, tmp_p
     assert len(addresses) == len(set(addresses)) == 36
 
 
-def ipamctl_cluster(ns, *args, config, data_dir):
+def ipamctl_cluster(ns, *args, config, data_dir, check=True):
     proc = subprocess.run(["ip", "netns", "exec", ns.name, binary("ipamctl"), "cluster", *args, "--json",
                            "--config", str(config), "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=30)
+    if not check:
+        return proc
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
+
+
+def write_conf(path, conf):
+    path.write_text(json.dumps(conf))
+    return path
+
+
+def test_a_stopped_node_keeps_its_blocks_until_retired(etcd, tmp_path):
+    c = etcd()
+    dirs = {n: tmp_path / n for n in ("node-a", "node-b")}
+    # Four /28 blocks in the pool; every timeout short.
+    confs = {n: cluster_conf(dirs[n], c.endpoints, node=n, pool="10.205.0.0/26", block=28, timeout_ms=300, lock_ms=1000)
+             for n in dirs}
+    for i in range(14):
+        assert add(confs["node-a"], c.ns, f"a{i}").ok
+    for i in range(26):
+        assert add(confs["node-b"], c.ns, f"b{i}").ok
+    a_blocks = {k: v for k, v in blocks_in_etcd(c).items() if v[0] == "node-a"}
+    assert len(a_blocks) == 2
+    # node-a is gone (nothing of it runs). Longer than twice every timeout configured:
+    time.sleep(2.5)
+    r = add(confs["node-b"], c.ns, "b-more")
+    assert r.rc != 0 and r.json["code"] == 11 and "every block" in r.json["details"], r
+    assert {k: v for k, v in blocks_in_etcd(c).items() if v[0] == "node-a"} == a_blocks
+    b_conf = write_conf(tmp_path / "b.conf", confs["node-b"])
+    # Dry run: shows what would go, changes nothing.
+    plan = ipamctl_cluster(c.ns, "retire", "node-a", config=b_conf, data_dir=dirs["node-b"])
+    assert sorted(plan["blocks"]) == sorted(a_blocks) and plan["registration"] and not plan["applied"]
+    assert {k: v for k, v in blocks_in_etcd(c).items() if v[0] == "node-a"} == a_blocks
+    # Over the blast-radius limit: refused without --force, nothing changed.
+    proc = ipamctl_cluster(c.ns, "retire", "node-a", "--apply", "--max-blocks", "1", config=b_conf,
+                           data_dir=dirs["node-b"], check=False)
+    assert proc.returncode != 0 and "limit" in proc.stderr
+    assert {k: v for k, v in blocks_in_etcd(c).items() if v[0] == "node-a"} == a_blocks
+    done = ipamctl_cluster(c.ns, "retire", "node-a", "--apply", config=b_conf, data_dir=dirs["node-b"])
+    assert done["applied"]
+    backup = json.loads(open(done["backup"]).read())
+    assert {r["key"].rsplit("/", 1)[1].replace("_", "/") for r in backup if "/blocks/" in r["key"]} == set(a_blocks)
+    assert c.get_prefix(f"{PREFIX}/v1/cnet/nodes/node-a") == {}
+    db = sqlite3.connect(f"file:{dirs['node-b']}/cnet/leases.db?mode=ro", uri=True)
+    audit = [row[0] for row in db.execute("SELECT detail FROM audit WHERE action = 'cluster-retire'")]
+    db.close()
+    assert len(audit) == 1 and "node-a" in audit[0]
+    # Now, and only now, node-b can take one of them.
+    r = add(confs["node-b"], c.ns, "b-more")
+    assert r.ok, r
+    got = ipaddress.ip_interface(r.json["ips"][0]["address"])
+    assert str(got.network) in a_blocks
 
 
 def test_ipamctl_cluster_reports_blocks_nodes_and_status(etcd, tmp_path):
