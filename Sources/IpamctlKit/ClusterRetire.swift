@@ -79,10 +79,10 @@ extension Ipamctl.ClusterCommand {
             }
             if !force {
                 if node == context.cluster.nodeName {
-                    throw ValidationError("refusing to retire this node (\(node)) itself; add --force if it really is gone")
+                    throw ClusterCommandError("refusing to retire this node (\(node)) itself; add --force if it really is gone")
                 }
                 if mine.count > limit {
-                    throw ValidationError("retiring \(node) would release \(mine.count) of \(blocks.count) block(s), over the limit of \(limit) "
+                    throw ClusterCommandError("retiring \(node) would release \(mine.count) of \(blocks.count) block(s), over the limit of \(limit) "
                                           + "(--max-blocks \(maxBlocks), --max-block-fraction \(maxBlockFraction)); add --force")
                 }
             }
@@ -119,7 +119,7 @@ extension Ipamctl.ClusterCommand {
                                     at: Date())
             }
             try report(plan, dryRun: false)
-            if !plan.applied { throw ValidationError("retire \(node): \(outcome)") }
+            if !plan.applied { throw ClusterCommandError("retire \(node): \(outcome)") }
         }
 
         private func writeBackup(_ records: [Record], context: ClusterContext) throws -> String {
@@ -148,4 +148,10 @@ extension Ipamctl.ClusterCommand {
             if dryRun { print("re-run with --apply to release them") }
         }
     }
+}
+
+/// A refused or failed cluster command (exit 1, no usage text).
+struct ClusterCommandError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -29,13 +29,13 @@ def etcd():
 
 
 def cluster_conf(data_dir, endpoints, node="node-a", name="cnet", pool="10.200.0.0/24", block=28,
-                 timeout_ms=500, lock_ms=3000, tls=None, extra=None):
+                 timeout_ms=500, lock_ms=3000, tls=None, extra=None, node_address="192.0.2.21"):
     etcd = {"endpoints": endpoints, "prefix": PREFIX, "timeoutMs": timeout_ms}
     if tls:
         etcd.update(tls)
     ipam = {"type": "holdfast-ipam", "dataDir": str(data_dir), "lockTimeoutMs": lock_ms,
             "cluster": {"etcd": etcd, "pools": [{"cidr": pool, "blockPrefix": block}], "nodeName": node,
-                        "nodeAddress": "192.0.2.21"}}
+                        "nodeAddress": node_address}}
     ipam.update(extra or {})
     return {"cniVersion": "1.0.0", "name": name, "type": "bridge", "ipam": ipam}
 
@@ -306,6 +306,49 @@ def test_ipamctl_cluster_reports_blocks_nodes_and_status(etcd, tmp_path):
     assert nodes["node-b"]["blocks"] == [theirs[0]["block"]] and nodes["node-b"]["fences"] == []
     status = ipamctl_cluster(c.ns, "status", config=conflist, data_dir=dirs["node-a"])
     assert status["conflicts"] == [] and sorted(status["localBlocks"]) == sorted(b["block"] for b in mine)
+
+
+def our_routes(ns):
+    out = ns.exec("ip", "-j", "route", "show", "proto", "72").stdout
+    return {r["dst"]: r.get("gateway") for r in json.loads(out or "[]")}
+
+
+def test_sync_routes_follows_blocks_and_keeps_routes_when_etcd_is_down(etcd, tmp_path):
+    c = etcd()
+    ns = c.ns
+    # The underlay: node-a is 192.0.2.21 on a veth inside the test's namespace; node-b's 192.0.2.22 is on-link.
+    ns.exec("ip", "link", "add", "hfu0", "type", "veth", "peer", "name", "hfu1")
+    ns.exec("ip", "addr", "add", "192.0.2.21/24", "dev", "hfu0")
+    ns.exec("ip", "link", "set", "hfu1", "up")
+    ns.exec("ip", "link", "set", "hfu0", "up")
+    ns.exec("ip", "route", "add", "10.99.0.0/24", "via", "192.0.2.50")   # not ours: never touched
+    dirs = {n: tmp_path / n for n in ("node-a", "node-b")}
+    confs = {"node-a": cluster_conf(dirs["node-a"], c.endpoints, node="node-a", node_address="192.0.2.21"),
+             "node-b": cluster_conf(dirs["node-b"], c.endpoints, node="node-b", node_address="192.0.2.22")}
+    assert add(confs["node-a"], c.ns, "a0").ok
+    for i in range(14):
+        assert add(confs["node-b"], c.ns, f"b{i}").ok
+    b_blocks = sorted(k for k, v in blocks_in_etcd(c).items() if v[0] == "node-b")
+    assert len(b_blocks) == 2
+    a_conf = write_conf(tmp_path / "a.conf", confs["node-a"])
+    change = ipamctl_cluster(ns, "sync-routes", config=a_conf, data_dir=dirs["node-a"])
+    assert sorted(change["upserted"]) == sorted(f"{b} via 192.0.2.22" for b in b_blocks)
+    assert our_routes(ns) == {b: "192.0.2.22" for b in b_blocks}
+    again = ipamctl_cluster(ns, "sync-routes", config=a_conf, data_dir=dirs["node-a"])
+    assert again == {"upserted": [], "deleted": [], "failed": []}
+    # etcd down: the sync fails and changes nothing.
+    c.members[0].kill()
+    proc = ipamctl_cluster(ns, "sync-routes", config=a_conf, data_dir=dirs["node-a"], check=False)
+    assert proc.returncode != 0
+    assert our_routes(ns) == {b: "192.0.2.22" for b in b_blocks}
+    c.members[0].start(initial_state="existing")
+    c.wait_healthy()
+    # node-b retired: its routes go, the foreign route stays.
+    ipamctl_cluster(ns, "retire", "node-b", "--apply", "--force", config=a_conf, data_dir=dirs["node-a"])
+    change = ipamctl_cluster(ns, "sync-routes", config=a_conf, data_dir=dirs["node-a"])
+    assert sorted(change["deleted"]) == b_blocks
+    assert our_routes(ns) == {}
+    assert "10.99.0.0/24" in ns.exec("ip", "route", "show").stdout
 
 
 @pytest.mark.parametrize("bad,field", [
