@@ -34,7 +34,7 @@ class EtcdMember:
 
     @property
     def endpoint(self):
-        return f"{self.scheme}://127.0.0.1:{self.client_port}"
+        return f"{self.scheme}://{self.cluster.host}:{self.client_port}"
 
     def start(self, initial_state="new"):
         c = self.cluster
@@ -66,7 +66,8 @@ class EtcdMember:
 class EtcdCluster:
     """n members in namespace `ns` (created here unless given)."""
 
-    def __init__(self, members=1, tls=False, ns=None):
+    def __init__(self, members=1, tls=False, ns=None, host="127.0.0.1"):
+        self.host = host
         self.root = pathlib.Path(tempfile.mkdtemp(prefix="hf-etcd-"))
         self.own_ns = ns is None
         self.ns = ns or Netns(unique("hfetcd"))

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from cnitool import binary, leases, run_plugin, unique
+from cnitool import Netns, binary, leases, run_plugin, sh, unique
 from etcdfixture import EtcdCluster
 
 PREFIX = "/hft"
@@ -19,8 +19,8 @@ PREFIX = "/hft"
 def etcd():
     made = []
 
-    def make(members=1, tls=False):
-        c = EtcdCluster(members=members, tls=tls)
+    def make(members=1, tls=False, ns=None, host="127.0.0.1"):
+        c = EtcdCluster(members=members, tls=tls, ns=ns, host=host)
         made.append(c)
         return c
     yield make
@@ -349,6 +349,93 @@ def test_sync_routes_follows_blocks_and_keeps_routes_when_etcd_is_down(etcd, tmp
     assert sorted(change["deleted"]) == b_blocks
     assert our_routes(ns) == {}
     assert "10.99.0.0/24" in ns.exec("ip", "route", "show").stdout
+
+
+@pytest.fixture
+def underlay():
+    """A namespace with a bridge that node namespaces plug into; everything made is deleted by name."""
+    made = {"ns": [], "batch": []}
+    ul = Netns(unique("hful"))
+    made["ns"].append(ul)
+    ul.exec("ip", "link", "add", "hfubr", "type", "bridge")
+    ul.exec("ip", "addr", "add", "192.0.2.10/24", "dev", "hfubr")
+    ul.exec("ip", "link", "set", "hfubr", "up")
+
+    def node(i):
+        n = Netns(unique("hfcn"))
+        made["ns"].append(n)
+        sh("ip", "link", "add", "u0", "netns", n.name, "type", "veth", "peer", "name", f"p{i}", "netns", ul.name)
+        ul.exec("ip", "link", "set", f"p{i}", "master", "hfubr", "up")
+        n.exec("ip", "addr", "add", f"192.0.2.{21 + i}/24", "dev", "u0")
+        n.exec("ip", "link", "set", "u0", "up")
+        n.exec("sysctl", "-qw", "net.ipv4.ip_forward=1")
+        return n
+
+    def containers(count):
+        names = [unique("hfcc") for _ in range(count)]
+        made["batch"].extend(names)
+        subprocess.run(["ip", "-batch", "-"], input="".join(f"netns add {x}\n" for x in names), text=True, check=True)
+        return names
+    yield ul, node, containers
+    if made["batch"]:
+        subprocess.run(["ip", "-force", "-batch", "-"], input="".join(f"netns del {x}\n" for x in made["batch"]),
+                       text=True, capture_output=True)
+    for n in reversed(made["ns"]):
+        n.delete()
+
+
+def test_many_nodes_on_an_underlay_unique_disjoint_and_routed(etcd, underlay, tmp_path):
+    ul, make_node, make_containers = underlay
+    c = etcd(ns=ul, host="192.0.2.10")
+    nodes = [make_node(i) for i in range(4)]
+    names = [f"node-{i}" for i in range(4)]
+    confs = []
+    for i, n in enumerate(names):
+        conf = {"cniVersion": "1.0.0", "name": "cnet", "type": "holdfast", "bridge": "hfcbr0", "isGateway": True,
+                "ipMasq": False,
+                "ipam": {"type": "holdfast-ipam", "dataDir": str(tmp_path / n), "lockTimeoutMs": 15000,
+                         "routes": [{"dst": "0.0.0.0/0"}],
+                         "cluster": {"etcd": {"endpoints": c.endpoints, "prefix": PREFIX, "timeoutMs": 2000},
+                                     "pools": [{"cidr": "10.210.0.0/22", "blockPrefix": 28}],
+                                     "nodeName": n, "nodeAddress": f"192.0.2.{21 + i}"}}}
+        confs.append(conf)
+    ctrs = make_containers(200)
+    jobs = [(i % 4, ctr) for i, ctr in enumerate(ctrs)]
+
+    def run(job):
+        i, ctr = job
+        return i, ctr, run_plugin(binary("holdfast"), "ADD", confs[i], container_id=ctr, netns=f"/var/run/netns/{ctr}",
+                                  node=nodes[i].name)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(run, jobs))
+    failed = [r for _, _, r in results if not r.ok]
+    assert not failed, failed[:3]
+    owners = blocks_in_etcd(c)
+    addresses = []
+    for i, n in enumerate(names):
+        mine = {cidr for cidr, (owner, _) in owners.items() if owner == n}
+        assert len(mine) >= 3, f"{n} should have claimed several blocks for 50 ADDs: {mine}"
+        assert set(local_blocks(tmp_path / n)) == mine
+        for lease in leases(tmp_path / n, "cnet"):
+            a = ipaddress.ip_address(lease["address"])
+            assert any(a in ipaddress.ip_network(b) for b in mine), f"{a} of {n} is outside its blocks"
+            addresses.append(a)
+    assert len(addresses) == len(set(addresses)) == 200
+    held = [b for i, n in enumerate(names) for b in local_blocks(tmp_path / n)]
+    assert len(held) == len(set(held)), "a block is held by two nodes"
+    # Routes between nodes, then containers on different nodes reach each other.
+    for i, n in enumerate(names):
+        cfg = write_conf(tmp_path / f"{n}.conf", confs[i])
+        change = ipamctl_cluster(nodes[i], "sync-routes", config=cfg, data_dir=tmp_path / n)
+        assert not change["failed"], change
+    first = {}
+    for i, ctr, r in results:
+        first.setdefault(i, (ctr, r.json["ips"][0]["address"].split("/")[0]))
+    src_ctr, _ = first[0]
+    for i in (1, 2, 3):
+        _, dst = first[i]
+        ping = subprocess.run(["ip", "netns", "exec", src_ctr, "ping", "-c", "1", "-W", "2", dst], capture_output=True, text=True)
+        assert ping.returncode == 0, f"node-0 container cannot reach {dst} on node-{i}: {ping.stdout}{ping.stderr}"
 
 
 @pytest.mark.parametrize("bad,field", [
