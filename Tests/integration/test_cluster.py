@@ -3,6 +3,7 @@ members started by the test in a namespace it made (see etcdfixture.py)."""
 import concurrent.futures
 import ipaddress
 import json
+import shutil
 import sqlite3
 import subprocess
 import time
@@ -436,6 +437,32 @@ def test_many_nodes_on_an_underlay_unique_disjoint_and_routed(etcd, underlay, tm
         _, dst = first[i]
         ping = subprocess.run(["ip", "netns", "exec", src_ctr, "ping", "-c", "1", "-W", "2", dst], capture_output=True, text=True)
         assert ping.returncode == 0, f"node-0 container cannot reach {dst} on node-{i}: {ping.stdout}{ping.stderr}"
+
+
+def test_wiped_store_recovers_its_blocks_and_never_reuses_a_live_address(etcd, containers, tmp_path):
+    c = etcd()
+    data = tmp_path / "node-a"
+    conf = {"cniVersion": "1.0.0", "name": "cnet", "type": "holdfast", "bridge": "hfcbr1", "isGateway": True,
+            "ipam": {"type": "holdfast-ipam", "dataDir": str(data), "lockTimeoutMs": 5000,
+                     "cluster": {"etcd": {"endpoints": c.endpoints, "prefix": PREFIX, "timeoutMs": 1000},
+                                 "pools": [{"cidr": "10.211.0.0/24", "blockPrefix": 28}], "nodeName": "node-a"}}}
+    ctrs = containers(5)
+    live = []
+    for ctr in ctrs[:4]:
+        r = run_plugin(binary("holdfast"), "ADD", conf, container_id=ctr.name, netns=ctr.path, node=c.ns.name)
+        assert r.ok, r
+        live.append(r.json["ips"][0]["address"].split("/")[0])
+    before = blocks_in_etcd(c)
+    assert len(before) == 1
+    # The store is lost (disk replaced); the containers keep running.
+    shutil.rmtree(data / "cnet")
+    r = run_plugin(binary("holdfast"), "ADD", conf, container_id=ctrs[4].name, netns=ctrs[4].path, node=c.ns.name)
+    assert r.ok, r
+    new = r.json["ips"][0]["address"].split("/")[0]
+    assert new not in live, f"{new} is live in another container"
+    # The block was recorded back from etcd (same epoch), not abandoned for a new one.
+    assert blocks_in_etcd(c) == before
+    assert local_blocks(data) == {cidr: epoch for cidr, (_, epoch) in before.items()}
 
 
 @pytest.mark.parametrize("bad,field", [
