@@ -58,6 +58,7 @@ let package = Package(
         ]),
         // The OOM watchdog.
         .target(name: "Watchdog", dependencies: [
+            "Cluster", "Etcd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -130,7 +130,13 @@ public struct BlockClaimer {
         }
         let start = Self.startIndex(node: node, blocks: pool.blockCount)
         let value = BlockRecord(owner: node, bootID: bootID, claimedAt: Self.now()).etcdJSON()
+        var reclaimed = false
         while clock.now < deadline {
+            if pool.firstFree(excluding: taken, from: start) == nil, !reclaimed {
+                // Only a full pool looks at fences: a fenced node's blocks are the last resort.
+                reclaimed = true
+                for cidr in try reclaimFenced(in: pool) { if let i = pool.blockIndex(ofBlock: cidr) { taken.remove(i) } }
+            }
             guard let index = pool.firstFree(excluding: taken, from: start), let cidr = pool.block(index) else {
                 throw .poolExhausted(pool.cidr)
             }

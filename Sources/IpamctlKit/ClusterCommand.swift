@@ -39,21 +39,13 @@ struct ClusterContext {
     var dataDir: String
 
     init(_ options: ClusterOptions) throws {
-        guard let data = FileManager.default.contents(atPath: options.config) else {
-            throw ValidationError("cannot read \(options.config)")
+        let network: String, ipamData: Data
+        do { (network, ipamData, _) = try ClusterNetworkFile.load(path: options.config) } catch {
+            throw ValidationError("\(error)")
         }
-        let file: NetworkFile
-        do { file = try JSONDecoder().decode(NetworkFile.self, from: data) } catch {
-            throw ValidationError("\(options.config) is not a network config or conflist: \(error)")
-        }
-        guard let name = file.name else { throw ValidationError("\(options.config) has no \"name\"") }
-        let sections = ([file.ipam] + (file.plugins ?? []).map(\.ipam)).compactMap { $0 }
-        guard let ipamObject = sections.first(where: { $0.hasKey("cluster") }) else {
-            throw ValidationError("\(options.config): no plugin has an ipam section with \"cluster\"")
-        }
-        let ipam = try IPAMConfig(ipamJSON: JSONEncoder().encode(ipamObject))
+        let ipam = try IPAMConfig(ipamJSON: ipamData)
         guard let cluster = ipam.cluster else { throw ValidationError("\(options.config): ipam has no cluster") }
-        network = name
+        self.network = network
         self.ipam = ipam
         self.cluster = cluster
         dataDir = options.dataDir ?? ipam.dataDir
@@ -73,47 +65,6 @@ struct ClusterContext {
         return try LeaseStore.openReadOnly(location).read {
             (try $0.clusterBlocks(), try $0.leases(), try $0.meta(ClusterMetaKey.conflict))
         }
-    }
-}
-
-/// The parts of a network config or conflist that locate its ipam section.
-struct NetworkFile: Decodable {
-    struct Plugin: Decodable { var ipam: AnyJSON? }
-    var name: String?
-    var ipam: AnyJSON?
-    var plugins: [Plugin]?
-}
-
-/// Any JSON value, decoded and encoded back unchanged (integers stay integers).
-enum AnyJSON: Codable {
-    case null, bool(Bool), int(Int64), double(Double), string(String), array([AnyJSON]), object([String: AnyJSON])
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int64.self) { self = .int(i) }
-        else if let d = try? c.decode(Double.self) { self = .double(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([AnyJSON].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: AnyJSON].self)) }
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .null: try c.encodeNil()
-        case .bool(let b): try c.encode(b)
-        case .int(let i): try c.encode(i)
-        case .double(let d): try c.encode(d)
-        case .string(let s): try c.encode(s)
-        case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
-        }
-    }
-
-    func hasKey(_ key: String) -> Bool {
-        if case .object(let o) = self { o[key] != nil } else { false }
     }
 }
 

@@ -81,6 +81,45 @@ struct BlockClaimerTests {
         #expect(again.epoch > first.epoch)
     }
 
+    @Test func fencedBlocksAreFreedOnlyAfterTheBoundAndOnlyIfTheOwnerWasNotSeenSince() throws {
+        let etcd = try EtcdProcess()
+        defer { etcd.stop() }
+        let pool = try ClusterPool(cidr: IPNetwork("10.78.0.0/27")!, blockPrefix: 28)   // 2 blocks
+        let a = claimer(etcd, node: "a", boot: "boot-1"), b = claimer(etcd, node: "b")
+        _ = try a.claim(from: pool, registration: try a.register(), within: .seconds(5))
+        _ = try b.claim(from: pool, registration: try b.register(), within: .seconds(5))
+        try a.publishFence(actionTimeoutSeconds: 10, reason: "test")
+        let now = Int64(Date().timeIntervalSince1970)
+        #expect(try b.reclaimFenced(in: pool, now: now + 19) == [], "inside the bound (2 x 10 s)")
+        // Came back on a new boot: its registration changed after the fence, so nothing is reclaimed.
+        let back = claimer(etcd, node: "a", boot: "boot-2")
+        _ = try back.register()
+        #expect(try b.reclaimFenced(in: pool, now: now + 60) == [])
+        // A fence of the current boot, past the bound: the block is freed, then claimable.
+        try back.publishFence(actionTimeoutSeconds: 10, reason: "test")
+        #expect(try b.reclaimFenced(in: pool, now: now + 60) == [], "the block's owner record names boot-1, not the fenced boot-2")
+        let c = claimer(etcd, node: "c", boot: "boot-9")
+        try c.publishFence(actionTimeoutSeconds: 1, reason: "test")   // fences of nodes without blocks change nothing
+        #expect(try b.reclaimFenced(in: pool, now: now + 60) == [])
+        #expect(try a.ownedBlocks().count == 1)
+    }
+
+    @Test func aFencedOwnerThatNeverCameBackLosesItsBlockAfterTheBound() throws {
+        let etcd = try EtcdProcess()
+        defer { etcd.stop() }
+        let pool = try ClusterPool(cidr: IPNetwork("10.79.0.0/27")!, blockPrefix: 28)
+        let a = claimer(etcd, node: "a"), b = claimer(etcd, node: "b")
+        let block = try a.claim(from: pool, registration: try a.register(), within: .seconds(5))
+        let regB = try b.register()
+        _ = try b.claim(from: pool, registration: regB, within: .seconds(5))
+        try a.publishFence(actionTimeoutSeconds: 1, reason: "test")
+        #expect(throws: ClaimError.poolExhausted(pool.cidr)) { try b.claim(from: pool, registration: regB, within: .seconds(5)) }
+        Thread.sleep(forTimeInterval: 2.2)
+        let taken = try b.claim(from: pool, registration: regB, within: .seconds(5))
+        #expect(taken.cidr == block.cidr && taken.epoch > block.epoch)
+        #expect(try a.ownedBlocks() == [])
+    }
+
     @Test func unreachableEtcdIsADefiniteFailureWithinTheDeadline() throws {
         // A port nothing listens on.
         let c = BlockClaimer(client: EtcdClient(config: EtcdConfig(endpoints: ["http://127.0.0.1:9"], timeout: .milliseconds(300))),

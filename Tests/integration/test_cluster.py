@@ -465,6 +465,102 @@ def test_wiped_store_recovers_its_blocks_and_never_reuses_a_live_address(etcd, c
     assert local_blocks(data) == {cidr: epoch for cidr, (_, epoch) in before.items()}
 
 
+HOG = r"""
+import sys
+a = []
+while True:
+    a.append(b"x" * (1 << 20))
+"""
+V1_MEMORY = "/sys/fs/cgroup/memory"
+
+
+@pytest.fixture
+def memcg():
+    """A fresh v1 memory cgroup parent for the watchdog's agent group (removed afterwards)."""
+    import os
+    if not os.path.exists(f"{V1_MEMORY}/memory.oom_control"):
+        pytest.skip("no cgroup v1 memory hierarchy at /sys/fs/cgroup/memory")
+    path = f"{V1_MEMORY}/{unique('hf-cluster-wd')}"
+    os.mkdir(path)
+    yield path
+    for _ in range(200):
+        for root, dirs, _ in os.walk(path, topdown=False):
+            for d in dirs:
+                try:
+                    os.rmdir(f"{root}/{d}")
+                except OSError:
+                    pass
+        try:
+            os.rmdir(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
+def oom_under_watchdog(ns, memcg, tmp_path, conf_path, tag):
+    """Runs holdfast-watchdog (dry-run action, 2 s action timeout) with the cluster
+    fence over an agent that gets OOM-killed; returns the watchdog's JSON log."""
+    log = tmp_path / f"wd-{tag}.log"
+    with open(log, "w") as err:
+        # nsenter, not `ip netns exec`: that remounts /sys, hiding the cgroup hierarchy.
+        proc = subprocess.run(["nsenter", f"--net={ns.path}", "--", binary("holdfast-watchdog"), "run",
+                               "--fence", str(tmp_path / f"fence-{tag}"), "--state", str(tmp_path / f"state-{tag}"),
+                               "--cgroup-parent", memcg, "--memory-limit", "32M", "--dry-run", "--action-timeout", "2",
+                               "--cluster-config", str(conf_path), "--", "python3", "-c", HOG],
+                              stderr=err, stdout=subprocess.DEVNULL, timeout=60)
+    events = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    assert (tmp_path / f"fence-{tag}").exists(), events
+    return proc, [e for e in events if e.get("event") == "agent_oom_killed"]
+
+
+def test_fenced_node_blocks_are_reclaimed_only_after_the_bound(etcd, memcg, tmp_path):
+    c = etcd()
+    dirs = {n: tmp_path / n for n in ("node-a", "node-b")}
+    # Two /28 blocks in the pool: one each, node-b's full.
+    confs = {n: cluster_conf(dirs[n], c.endpoints, node=n, pool="10.206.0.0/27", block=28, timeout_ms=500, lock_ms=2000)
+             for n in dirs}
+    assert add(confs["node-a"], c.ns, "a0").ok
+    for i in range(13):
+        assert add(confs["node-b"], c.ns, f"b{i}").ok
+    a_block = next(k for k, v in blocks_in_etcd(c).items() if v[0] == "node-a")
+    _, decided = oom_under_watchdog(c.ns, memcg, tmp_path, write_conf(tmp_path / "a.conf", confs["node-a"]), "a")
+    assert decided and decided[0]["cluster_fence"] and decided[0]["cluster_fence_error"] is None, decided
+    fenced_at = time.time()
+    fences = c.get_prefix(f"{PREFIX}/v1/cnet/fences/node-a/")
+    assert len(fences) == 1 and json.loads(next(iter(fences.values()))[0])["actionTimeoutSeconds"] == 2
+    # Within the bound (2 x the 2 s action timeout) node-a's block stays node-a's.
+    r = add(confs["node-b"], c.ns, "b-more")
+    assert r.rc != 0 and r.json["code"] == 11, r
+    assert blocks_in_etcd(c)[a_block][0] == "node-a"
+    time.sleep(max(0, fenced_at + 4.5 - time.time()))
+    r = add(confs["node-b"], c.ns, "b-more")
+    assert r.ok, r
+    assert str(ipaddress.ip_interface(r.json["ips"][0]["address"]).network) == a_block
+    assert blocks_in_etcd(c)[a_block][0] == "node-b"
+
+
+def test_no_reclaim_when_the_fence_could_not_be_written(etcd, memcg, tmp_path):
+    c = etcd()
+    dirs = {n: tmp_path / n for n in ("node-a", "node-b")}
+    confs = {n: cluster_conf(dirs[n], c.endpoints, node=n, pool="10.207.0.0/27", block=28, timeout_ms=500, lock_ms=2000)
+             for n in dirs}
+    assert add(confs["node-a"], c.ns, "a0").ok
+    for i in range(13):
+        assert add(confs["node-b"], c.ns, f"b{i}").ok
+    c.members[0].kill()
+    _, decided = oom_under_watchdog(c.ns, memcg, tmp_path, write_conf(tmp_path / "a.conf", confs["node-a"]), "a")
+    assert decided and decided[0]["cluster_fence"] is None and "unreachable" in decided[0]["cluster_fence_error"], decided
+    c.members[0].start(initial_state="existing")
+    c.wait_healthy()
+    time.sleep(4.5)   # past the bound a written fence would have had
+    assert c.get_prefix(f"{PREFIX}/v1/cnet/fences/") == {}
+    r = add(confs["node-b"], c.ns, "b-more")
+    assert r.rc != 0 and r.json["code"] == 11, r
+    assert {v[0] for v in blocks_in_etcd(c).values()} == {"node-a", "node-b"}
+
+
 @pytest.mark.parametrize("bad,field", [
     ({"ranges": [[{"subnet": "10.0.0.0/24"}]]}, "cluster replaces ranges"),
     ({"cluster": {"etcd": {"endpoints": ["127.0.0.1:2379"]}, "pools": [{"cidr": "10.9.0.0/16", "blockPrefix": 24}]}},
