@@ -165,6 +165,28 @@ public struct BlockClaimer {
         throw .deadline
     }
 
+    /// Claims one given block if it is free (create-if-absent, conditioned on
+    /// the registration). Returns nil when another node has it.
+    public func claim(block cidr: IPNetwork, registration: Int64) throws(ClaimError) -> ClaimedBlock? {
+        let key = keys.block(cidr)
+        let value = BlockRecord(owner: node, bootID: bootID, claimedAt: Self.now()).etcdJSON()
+        let txn = EtcdTxn(compare: [.absent(key), EtcdCompare(key: keys.node(node), .modRevision(registration))],
+                          success: [.put(key: key, value: value)], failure: [.range(key: keys.node(node))])
+        let result: EtcdTxnResult
+        do {
+            result = try client.txn(txn)
+        } catch .outcomeUnknown(let why) {
+            return try settle(key: key, cidr: cidr, why: why)
+        } catch {
+            throw .etcd(error)
+        }
+        if result.succeeded { return ClaimedBlock(cidr: cidr, epoch: result.revision) }
+        if case .range(let nodeKVs)? = result.responses.first, nodeKVs.first?.modRevision != registration {
+            throw .registrationChanged("\(keys.node(node)) changed since registration at revision \(registration)")
+        }
+        return nil
+    }
+
     /// Reads a block key back after a claim whose outcome is unknown.
     private func settle(key: String, cidr: IPNetwork, why: String) throws(ClaimError) -> ClaimedBlock? {
         let kv: EtcdKeyValue?

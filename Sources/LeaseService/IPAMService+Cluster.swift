@@ -37,6 +37,10 @@ extension IPAMService {
             } catch IPAMServiceError.exhausted(_, let pool, _) where claims < cluster.pools.count * 2 && pool < cluster.pools.count {
                 claims += 1
                 try claimBlock(pool: pool, cluster: cluster)
+                try markBootVerified()
+            } catch is BootNotVerified where claims < cluster.pools.count * 2 {
+                claims += 1
+                try verifyBoot(cluster: cluster)
             }
         }
     }
@@ -52,6 +56,9 @@ extension IPAMService {
             throw ClusterAllocationError.conflict(network: network, detail: conflict)
         }
         let blocks = try txn.clusterBlocks()
+        if !blocks.isEmpty, try txn.meta(ClusterMetaKey.verifiedBoot) != (BootID.current ?? "unknown") {
+            throw BootNotVerified()
+        }
         var sets: [RangeSet] = []
         for (index, _) in cluster.pools.enumerated() {
             let ranges = try blocks.filter { $0.pool == index }.map { try IPRange(subnet: $0.cidr) }
@@ -61,6 +68,11 @@ extension IPAMService {
             sets.append(try RangeSet(ranges))
         }
         return sets
+    }
+
+    /// A claim reconciles the store with etcd too, so it counts as this boot's check.
+    private func markBootVerified() throws {
+        try store.write(lockTimeout: remainingBudget()) { try $0.setMeta(ClusterMetaKey.verifiedBoot, BootID.current ?? "unknown") }
     }
 
     /// Stamps each new lease with its block and epoch, and proves (inside the
@@ -81,47 +93,88 @@ extension IPAMService {
         return max(left, .zero)
     }
 
-    /// Claims a block of pool `pool` in etcd and records it in the store.
+    /// Compares the blocks this store holds with etcd, registering this boot
+    /// first; returns the registration revision and etcd's blocks.
     ///
-    /// First it settles what etcd says about the blocks this store holds: a
-    /// block etcd gives to another node puts the network in conflict (every
-    /// ADD refused until an operator resolves it); blocks etcd says this node
-    /// owns but the store lacks (a wiped store) are recorded back, so they are
-    /// used again rather than forgotten. Only then is a new block claimed.
-    func claimBlock(pool: Int, cluster: ClusterConfig) throws {
+    /// - A held block etcd gives to another node puts the network in conflict:
+    ///   every ADD is refused until an operator resolves it.
+    /// - A held block missing from etcd (retired, or reclaimed after a fence,
+    ///   or lost in a restored snapshot) is claimed again at once; if another
+    ///   node won it meanwhile, that is a conflict too.
+    /// - Blocks etcd says this node owns but the store lacks (a wiped store)
+    ///   are recorded back, so they are used again rather than forgotten.
+    private func reconcileBlocks(_ claimer: BlockClaimer, cluster: ClusterConfig) throws
+        -> (registration: Int64, inEtcd: [IPNetwork: (record: BlockRecord?, epoch: Int64)]) {
+        let registration = try claimer.register()
+        var inEtcd = try claimer.allBlocks()
+        let local = try store.read { try $0.clusterBlocks() }
+        let now = self.now()
+        for block in local {
+            if let entry = inEtcd[block.cidr] {
+                guard let owner = entry.record?.owner, owner != cluster.nodeName else { continue }
+                try enterConflict("block \(block.cidr), held in this node's store, is owned by node \"\(owner)\" in etcd")
+            }
+            guard let again = try claimer.claim(block: block.cidr, registration: registration) else {
+                try enterConflict("block \(block.cidr), held in this node's store, was released in etcd and taken by another node")
+            }
+            try store.write(lockTimeout: remainingBudget()) {
+                try $0.recordClusterBlock(StoredBlock(cidr: again.cidr, pool: block.pool, epoch: again.epoch, claimedAt: now))
+            }
+            inEtcd[again.cidr] = (BlockRecord(owner: cluster.nodeName, bootID: claimer.bootID, claimedAt: 0), again.epoch)
+        }
+        for (cidr, entry) in inEtcd where entry.record?.owner == cluster.nodeName && !local.contains(where: { $0.cidr == cidr }) {
+            guard let index = cluster.pools.firstIndex(where: { $0.blockIndex(ofBlock: cidr) != nil }) else { continue }
+            try store.write(lockTimeout: remainingBudget()) {
+                try $0.recordClusterBlock(StoredBlock(cidr: cidr, pool: index, epoch: entry.epoch, claimedAt: now))
+            }
+        }
+        return (registration, inEtcd)
+    }
+
+    private func enterConflict(_ what: String) throws -> Never {
+        let detail = what + "; no address is allocated on this network until an operator resolves it (ipamctl cluster status)"
+        try store.write(lockTimeout: remainingBudget()) { try $0.setMeta(ClusterMetaKey.conflict, detail) }
+        throw ClusterAllocationError.conflict(network: network, detail: detail)
+    }
+
+    private func claimer(for cluster: ClusterConfig) throws -> BlockClaimer {
         let budget = remainingBudget()
         guard budget > .zero else {
-            throw ClusterAllocationError.etcdUnavailable(network: network, detail: "no time left in lockTimeoutMs to claim a block")
+            throw ClusterAllocationError.etcdUnavailable(network: network, detail: "no time left in lockTimeoutMs to reach etcd")
         }
         var etcd = cluster.etcd
         etcd.timeout = min(etcd.timeout, budget)
-        let claimer = BlockClaimer(client: EtcdClient(config: etcd), keys: ClusterKeys(prefix: cluster.prefix, network: network),
-                                   node: cluster.nodeName, bootID: BootID.current ?? "unknown",
-                                   address: cluster.nodeAddress?.description)
+        return BlockClaimer(client: EtcdClient(config: etcd), keys: ClusterKeys(prefix: cluster.prefix, network: network),
+                            node: cluster.nodeName, bootID: BootID.current ?? "unknown",
+                            address: cluster.nodeAddress?.description)
+    }
+
+    /// The once-per-boot check: a node that rebooted may have been retired or
+    /// fenced (and its blocks reclaimed) while it was down, so the first ADD of
+    /// a boot registers the new boot and reconciles its blocks with etcd before
+    /// it allocates. Later ADDs of the same boot send no etcd request.
+    func verifyBoot(cluster: ClusterConfig) throws {
         do {
-            let registration = try claimer.register()
-            let inEtcd = try claimer.allBlocks()
-            let local = try store.read { try $0.clusterBlocks() }
-            for block in local {
-                if let owner = inEtcd[block.cidr]?.record?.owner, owner != cluster.nodeName {
-                    let detail = "block \(block.cidr), held in this node's store, is owned by node \"\(owner)\" in etcd; "
-                        + "no address is allocated on this network until an operator resolves it (ipamctl cluster status)"
-                    try store.write(lockTimeout: remainingBudget()) { try $0.setMeta(ClusterMetaKey.conflict, detail) }
-                    throw ClusterAllocationError.conflict(network: network, detail: detail)
-                }
-            }
-            let now = self.now()
-            var recovered = false
-            for (cidr, entry) in inEtcd where entry.record?.owner == cluster.nodeName && !local.contains(where: { $0.cidr == cidr }) {
-                guard let index = cluster.pools.firstIndex(where: { $0.blockIndex(ofBlock: cidr) != nil }) else { continue }
-                try store.write(lockTimeout: remainingBudget()) {
-                    try $0.recordClusterBlock(StoredBlock(cidr: cidr, pool: index, epoch: entry.epoch, claimedAt: now))
-                }
-                recovered = recovered || index == pool
-            }
-            if recovered { return }
+            _ = try reconcileBlocks(try claimer(for: cluster), cluster: cluster)
+            try store.write(lockTimeout: remainingBudget()) { try $0.setMeta(ClusterMetaKey.verifiedBoot, BootID.current ?? "unknown") }
+        } catch let error as ClaimError {
+            throw ClusterAllocationError.etcdUnavailable(network: network, detail: "checking this boot's blocks: \(error)")
+        }
+    }
+
+    /// Claims a block of pool `pool` in etcd and records it in the store,
+    /// after reconciling the blocks the store holds (`reconcileBlocks`).
+    func claimBlock(pool: Int, cluster: ClusterConfig) throws {
+        do {
+            let claimer = try claimer(for: cluster)
+            let local = Set(try store.read { try $0.clusterBlocks() }.filter { $0.pool == pool }.map(\.cidr))
+            let (registration, inEtcd) = try reconcileBlocks(claimer, cluster: cluster)
+            let ownedNow = inEtcd.filter { $0.value.record?.owner == cluster.nodeName && cluster.pools[pool].blockIndex(ofBlock: $0.key) != nil }
+            // Reconciling recorded a block of this pool back: allocate from it first.
+            if ownedNow.keys.contains(where: { !local.contains($0) }) { return }
             let claimed = try claimer.claim(from: cluster.pools[pool], registration: registration, within: remainingBudget())
             // Recorded (and fsync'd) before any address from it is handed out.
+            let now = self.now()
             try store.write(lockTimeout: remainingBudget()) {
                 try $0.recordClusterBlock(StoredBlock(cidr: claimed.cidr, pool: pool, epoch: claimed.epoch, claimedAt: now))
             }
@@ -140,7 +193,13 @@ extension IPAMService {
 public enum ClusterMetaKey {
     /// Set when etcd gives a block this node holds to another node.
     public static let conflict = "cluster_conflict"
+    /// The boot id whose blocks were last checked against etcd (`verifyBoot`).
+    public static let verifiedBoot = "cluster_verified_boot"
 }
+
+/// Thrown inside the allocation transaction when this boot's blocks have not
+/// been checked against etcd yet; `allocate` checks them and retries.
+struct BootNotVerified: Error {}
 
 /// Why cluster mode could not allocate; mapped to CNI codes by the adapter.
 public enum ClusterAllocationError: Error, CustomStringConvertible, Sendable {

@@ -561,6 +561,37 @@ def test_no_reclaim_when_the_fence_could_not_be_written(etcd, memcg, tmp_path):
     assert {v[0] for v in blocks_in_etcd(c).values()} == {"node-a", "node-b"}
 
 
+def pretend_reboot(data_dir, network="cnet"):
+    """What a reboot changes for the store: the boot id its blocks were checked on is no longer this one."""
+    db = sqlite3.connect(f"{data_dir}/{network}/leases.db")
+    db.execute("UPDATE meta SET value = 'an-earlier-boot' WHERE key = 'cluster_verified_boot'")
+    db.commit()
+    db.close()
+
+
+def test_a_rebooted_node_checks_its_blocks_once_and_refuses_one_taken_meanwhile(etcd, tmp_path):
+    c = etcd()
+    dirs = {n: tmp_path / n for n in ("node-a", "node-b")}
+    confs = {n: cluster_conf(dirs[n], c.endpoints, node=n, pool="10.208.0.0/27", block=28) for n in dirs}
+    r = add(confs["node-a"], c.ns, "a0")
+    assert r.ok, r
+    a_block = str(ipaddress.ip_interface(r.json["ips"][0]["address"]).network)
+    # A reboot with the block still node-a's: one check against etcd, then ADDs go on.
+    pretend_reboot(dirs["node-a"])
+    assert add(confs["node-a"], c.ns, "a1").ok
+    # While node-a is down again, an operator retires it and node-b takes its block.
+    b_conf = write_conf(tmp_path / "b.conf", confs["node-b"])
+    ipamctl_cluster(c.ns, "retire", "node-a", "--apply", "--force", config=b_conf, data_dir=dirs["node-b"])
+    for i in range(14):
+        assert add(confs["node-b"], c.ns, f"b{i}").ok
+    assert blocks_in_etcd(c)[a_block][0] == "node-b"
+    # node-a boots again: its first ADD checks etcd and refuses, although the block has room locally.
+    pretend_reboot(dirs["node-a"])
+    r = add(confs["node-a"], c.ns, "a2")
+    assert r.rc != 0 and r.json["code"] == 106, r
+    assert len(leases(dirs["node-a"], "cnet")) == 2
+
+
 @pytest.mark.parametrize("bad,field", [
     ({"ranges": [[{"subnet": "10.0.0.0/24"}]]}, "cluster replaces ranges"),
     ({"cluster": {"etcd": {"endpoints": ["127.0.0.1:2379"]}, "pools": [{"cidr": "10.9.0.0/16", "blockPrefix": 24}]}},
