@@ -65,9 +65,13 @@ snapshot() { # the reference plugins' dirs: names, types, modes, sizes, link tar
     find "${dirs[@]}" -type f -exec md5sum {} + | LC_ALL=C sort
 }
 
+# The script's own stdout and stderr: a signal may arrive while a command's
+# output is redirected to a file, and cleanup must still report.
+exec 3>&1 4>&2
 cleanup() {
     local rc=$?
     set +e
+    exec 1>&3 2>&4
     if [ -x /usr/lib/cni/holdfast ] && ip netns list | grep -qw "$ctr"; then
         cni DEL >/dev/null 2>&1
     fi
@@ -78,7 +82,11 @@ cleanup() {
     fi
     # /var/lib/holdfast did not exist before this run: whatever is there now is ours.
     [ "$installed_by_us" = 1 ] && rm -rf "$state"
-    if [ -d "$work/backup" ]; then cp -a "$work/backup/." / && log "restored the files the package replaced"; fi
+    # Only the file entries are in the archive: tar recreates a missing parent
+    # directory (mode 755) and never changes an existing directory.
+    if [ -s "$work/backup.list" ]; then
+        tar -C / -xpf "$work/backup.tar" --no-overwrite-dir && log "restored: $(tr '\n' ' ' <"$work/backup.list")"
+    fi
     if [ -f "$work/before.snapshot" ] && ! diff -q "$work/before.snapshot" <(snapshot) >/dev/null; then
         echo "test-package: /usr/lib/cni or /opt/cni differ from before the run:" >&2
         diff "$work/before.snapshot" <(snapshot) >&2
@@ -114,12 +122,17 @@ grep -v '^running with root' "$work/lintian" | sed 's/^/    lintian: /'
 # What the package owns, from the .deb itself (paths without the leading ".").
 dpkg-deb -c "$deb" | awk '{p = $6; sub(/^\./, "", p); if (p != "/") print substr($1, 1, 1), p}' >"$work/contents"
 snapshot >"$work/before.snapshot"
+# Files the package would replace (e.g. from scripts/install.sh) are saved
+# with tar, file entries only, and put back by cleanup.
+: >"$work/dirs.before"; : >"$work/backup.list"
 while read -r type path; do
-    if [ "$type" = d ]; then [ -d "$path" ] && echo "$path" >>"$work/dirs.before"
-    elif [ -e "$path" ] || [ -L "$path" ]; then mkdir -p "$work/backup"; cp -a --parents "$path" "$work/backup/"; fi
+    if [ "$type" = d ]; then if [ -d "$path" ]; then echo "$path" >>"$work/dirs.before"; fi
+    elif [ -e "$path" ] || [ -L "$path" ]; then echo "${path#/}" >>"$work/backup.list"; fi
 done <"$work/contents"
-touch "$work/dirs.before"
-[ -d "$work/backup" ] && log "backed up files the package will replace: $(cd "$work/backup" && find . ! -type d | tr '\n' ' ')"
+if [ -s "$work/backup.list" ]; then
+    tar -C / --no-recursion -cpf "$work/backup.tar" -T "$work/backup.list" || die "could not back up $(cat "$work/backup.list")"
+    log "backed up the files the package will replace: $(tr '\n' ' ' <"$work/backup.list")"
+fi
 
 # ---------------------------------------------------------------- install + demo
 log "dpkg -i, then the demo on the installed binaries"
@@ -202,7 +215,7 @@ while read -r type path; do
     if [ "$type" = d ]; then
         [ -d "$path" ] && ! grep -qxF "$path" "$work/dirs.before" && left+=("$path")
     elif [ -e "$path" ] || [ -L "$path" ]; then
-        [ -e "$work/backup$path" ] || [ -L "$work/backup$path" ] || left+=("$path")
+        grep -qxF "${path#/}" "$work/backup.list" || left+=("$path")
     fi
 done <"$work/contents"
 check "dpkg -r: none of the package's files or directories is left (${left[*]:-none})" test "${#left[@]}" = 0
@@ -227,5 +240,5 @@ dpkg_ -P holdfast >"$work/dpkg-P2" 2>&1 || fail "dpkg -P failed: $(cat "$work/dp
 check "purge with no lease held: package gone" test "$(pkg_status)" = not-installed
 check "purge with no lease held: $state is removed" test ! -e "$state"
 # (Files the package replaced are put back by cleanup, which compares again.)
-[ -d "$work/backup" ] || check "purge: /usr/lib/cni and /opt/cni are as before the run" diff -q "$work/before.snapshot" <(snapshot)
+[ -s "$work/backup.list" ] || check "purge: /usr/lib/cni and /opt/cni are as before the run" diff -q "$work/before.snapshot" <(snapshot)
 ip netns del "$node"
