@@ -184,6 +184,8 @@ fi
 check "no unit is enabled" test -z "$(find /etc/systemd/system -name 'holdfast-*' 2>/dev/null)"
 check "install created no state (no $state)" test ! -e "$state"
 check "the reference plugins are untouched" sh -c "test -x /usr/lib/cni/bridge && test -x /usr/lib/cni/host-local"
+check "installed beside containernetworking-plugins (no conflict)" \
+    test "$(dpkg-query -W -f='${Status}' containernetworking-plugins 2>/dev/null)" = "install ok installed"
 
 # ---------------------------------------------------------------- a lease, then upgrade
 conf="{\"cniVersion\":\"1.0.0\",\"name\":\"$net\",\"type\":\"holdfast\",\"bridge\":\"$bridge\",\"isGateway\":true,"
