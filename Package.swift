@@ -29,6 +29,8 @@ let package = Package(
 
         // Pure value types: IPv4/IPv6 addresses, CIDR prefixes, MAC addresses.
         .target(name: "Addressing"),
+        // The release version, one string literal (read by scripts/package.sh too).
+        .target(name: "HoldfastVersion"),
         // Pure IPAM core: ranges, range sets, allocator, leases, reconcile planning.
         .target(name: "IPAM", dependencies: ["Addressing"]),
         // Durable lease store: SQLite (WAL, synchronous=FULL) under an flock'd lock file.
@@ -53,18 +55,19 @@ let package = Package(
                                                    "IPAMPlugin", "KernelInventory", "CNftables"]),
         // ipamctl's commands as a library so tests can drive them.
         .target(name: "IpamctlKit", dependencies: [
-            "Addressing", "IPAM", "LeaseStore", "LeaseService", "Netlink", "KernelInventory", "Cluster", "Etcd",
+            "Addressing", "IPAM", "LeaseStore", "LeaseService", "Netlink", "KernelInventory", "HoldfastVersion",
+            "Cluster", "Etcd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The OOM watchdog.
         .target(name: "Watchdog", dependencies: [
-            "Cluster", "Etcd",
+            "HoldfastVersion", "Cluster", "Etcd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Thin executables.
-        .executableTarget(name: "holdfast", dependencies: ["BridgePlugin", "IPAMPlugin", "CNI"]),
-        .executableTarget(name: "holdfast-ipam", dependencies: ["IPAMPlugin", "CNI"]),
+        .executableTarget(name: "holdfast", dependencies: ["BridgePlugin", "IPAMPlugin", "CNI", "HoldfastVersion"]),
+        .executableTarget(name: "holdfast-ipam", dependencies: ["IPAMPlugin", "CNI", "HoldfastVersion"]),
         .executableTarget(name: "ipamctl", dependencies: ["IpamctlKit"]),
         .executableTarget(name: "holdfast-watchdog", dependencies: ["Watchdog"]),
 
