@@ -72,6 +72,15 @@ public struct BlockClaimer {
         self.address = address
     }
 
+    /// The claimer of this node (`cluster.nodeName`) on `network`, with the
+    /// etcd deadline cut to `timeout` when the caller's budget is shorter.
+    public init(cluster: ClusterConfig, network: String, bootID: String, timeout: Duration? = nil) {
+        var etcd = cluster.etcd
+        if let timeout { etcd.timeout = min(etcd.timeout, timeout) }
+        self.init(client: EtcdClient(config: etcd), keys: ClusterKeys(prefix: cluster.prefix, network: network),
+                  node: cluster.nodeName, bootID: bootID, address: cluster.nodeAddress?.description)
+    }
+
     private static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 
     /// Makes sure the node key names this boot; returns its mod revision, which
@@ -125,11 +134,8 @@ public struct BlockClaimer {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: budget)
         var taken = Set<Int>()
-        do {
-            for (cidr, _) in try allBlocks() { if let i = pool.blockIndex(ofBlock: cidr) { taken.insert(i) } }
-        }
+        for (cidr, _) in try allBlocks() { if let i = pool.blockIndex(ofBlock: cidr) { taken.insert(i) } }
         let start = Self.startIndex(node: node, blocks: pool.blockCount)
-        let value = BlockRecord(owner: node, bootID: bootID, claimedAt: Self.now()).etcdJSON()
         var reclaimed = false
         while clock.now < deadline {
             if pool.firstFree(excluding: taken, from: start) == nil, !reclaimed {
@@ -140,26 +146,7 @@ public struct BlockClaimer {
             guard let index = pool.firstFree(excluding: taken, from: start), let cidr = pool.block(index) else {
                 throw .poolExhausted(pool.cidr)
             }
-            let key = keys.block(cidr)
-            let txn = EtcdTxn(compare: [.absent(key), EtcdCompare(key: keys.node(node), .modRevision(registration))],
-                              success: [.put(key: key, value: value)],
-                              failure: [.range(key: key), .range(key: keys.node(node))])
-            let result: EtcdTxnResult
-            do {
-                result = try client.txn(txn)
-            } catch .outcomeUnknown(let why) {
-                if let settled = try settle(key: key, cidr: cidr, why: why) { return settled }
-                taken.insert(index)
-                continue
-            } catch {
-                throw .etcd(error)
-            }
-            if result.succeeded { return ClaimedBlock(cidr: cidr, epoch: result.revision) }
-            // Which comparison failed? The node key first: a changed registration ends claiming.
-            if result.responses.count == 2, case .range(let nodeKVs) = result.responses[1],
-               nodeKVs.first?.modRevision != registration {
-                throw .registrationChanged("\(keys.node(node)) is at revision \(nodeKVs.first?.modRevision ?? 0), registered at \(registration)")
-            }
+            if let claimed = try claim(block: cidr, registration: registration) { return claimed }
             taken.insert(index)
         }
         throw .deadline

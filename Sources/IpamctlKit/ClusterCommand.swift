@@ -54,8 +54,7 @@ struct ClusterContext {
     var keys: ClusterKeys { ClusterKeys(prefix: cluster.prefix, network: network) }
 
     func claimer() -> BlockClaimer {
-        BlockClaimer(client: EtcdClient(config: cluster.etcd), keys: keys, node: cluster.nodeName,
-                     bootID: BootID.current ?? "unknown", address: cluster.nodeAddress?.description)
+        BlockClaimer(cluster: cluster, network: network, bootID: BootID.current ?? "unknown")
     }
 
     /// This node's store: (blocks, leases, conflict); empty when it has none yet.

@@ -142,11 +142,7 @@ extension IPAMService {
         guard budget > .zero else {
             throw ClusterAllocationError.etcdUnavailable(network: network, detail: "no time left in lockTimeoutMs to reach etcd")
         }
-        var etcd = cluster.etcd
-        etcd.timeout = min(etcd.timeout, budget)
-        return BlockClaimer(client: EtcdClient(config: etcd), keys: ClusterKeys(prefix: cluster.prefix, network: network),
-                            node: cluster.nodeName, bootID: BootID.current ?? "unknown",
-                            address: cluster.nodeAddress?.description)
+        return BlockClaimer(cluster: cluster, network: network, bootID: BootID.current ?? "unknown", timeout: budget)
     }
 
     /// The once-per-boot check: a node that rebooted may have been retired or

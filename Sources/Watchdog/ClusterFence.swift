@@ -19,10 +19,8 @@ public struct ClusterFence: Sendable {
 
     /// Publishes the fence; returns the etcd key, or throws why it could not.
     func publish(bootID: String, actionTimeoutSeconds: Int64, reason: String) throws(ClaimError) -> String {
-        let keys = ClusterKeys(prefix: cluster.prefix, network: network)
-        let claimer = BlockClaimer(client: EtcdClient(config: cluster.etcd), keys: keys, node: cluster.nodeName,
-                                   bootID: bootID, address: cluster.nodeAddress?.description)
+        let claimer = BlockClaimer(cluster: cluster, network: network, bootID: bootID)
         try claimer.publishFence(actionTimeoutSeconds: actionTimeoutSeconds, reason: reason)
-        return keys.fence(node: cluster.nodeName, bootID: bootID)
+        return claimer.keys.fence(node: cluster.nodeName, bootID: bootID)
     }
 }
