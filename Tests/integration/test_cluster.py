@@ -515,15 +515,20 @@ def oom_under_watchdog(ns, memcg, tmp_path, conf_path, tag):
     return proc, [e for e in events if e.get("event") == "agent_oom_killed"]
 
 
-def test_fenced_node_blocks_are_reclaimed_only_after_the_bound(etcd, memcg, tmp_path):
-    c = etcd()
+def full_pool_of_two_nodes(c, tmp_path, pool):
+    """Two /28 blocks in the pool: one each, node-b's full. Returns the configs."""
     dirs = {n: tmp_path / n for n in ("node-a", "node-b")}
-    # Two /28 blocks in the pool: one each, node-b's full.
-    confs = {n: cluster_conf(dirs[n], c.endpoints, node=n, pool="10.206.0.0/27", block=28, timeout_ms=500, lock_ms=2000)
+    confs = {n: cluster_conf(dirs[n], c.endpoints, node=n, pool=pool, block=28, timeout_ms=500, lock_ms=2000)
              for n in dirs}
     assert add(confs["node-a"], c.ns, "a0").ok
     for i in range(13):
         assert add(confs["node-b"], c.ns, f"b{i}").ok
+    return confs
+
+
+def test_fenced_node_blocks_are_reclaimed_only_after_the_bound(etcd, memcg, tmp_path):
+    c = etcd()
+    confs = full_pool_of_two_nodes(c, tmp_path, "10.206.0.0/27")
     a_block = next(k for k, v in blocks_in_etcd(c).items() if v[0] == "node-a")
     _, decided = oom_under_watchdog(c.ns, memcg, tmp_path, write_conf(tmp_path / "a.conf", confs["node-a"]), "a")
     assert decided and decided[0]["cluster_fence"] and decided[0]["cluster_fence_error"] is None, decided
@@ -543,12 +548,7 @@ def test_fenced_node_blocks_are_reclaimed_only_after_the_bound(etcd, memcg, tmp_
 
 def test_no_reclaim_when_the_fence_could_not_be_written(etcd, memcg, tmp_path):
     c = etcd()
-    dirs = {n: tmp_path / n for n in ("node-a", "node-b")}
-    confs = {n: cluster_conf(dirs[n], c.endpoints, node=n, pool="10.207.0.0/27", block=28, timeout_ms=500, lock_ms=2000)
-             for n in dirs}
-    assert add(confs["node-a"], c.ns, "a0").ok
-    for i in range(13):
-        assert add(confs["node-b"], c.ns, f"b{i}").ok
+    confs = full_pool_of_two_nodes(c, tmp_path, "10.207.0.0/27")
     c.members[0].kill()
     _, decided = oom_under_watchdog(c.ns, memcg, tmp_path, write_conf(tmp_path / "a.conf", confs["node-a"]), "a")
     assert decided and decided[0]["cluster_fence"] is None and "unreachable" in decided[0]["cluster_fence_error"], decided
