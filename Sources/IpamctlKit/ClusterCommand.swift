@@ -16,7 +16,7 @@ extension Ipamctl {
     struct ClusterCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "cluster", abstract: "Inspect a cluster-mode network (blocks on etcd).",
-            subcommands: [Status.self, Nodes.self, Blocks.self, Retire.self, SyncRoutes.self])
+            subcommands: [Status.self, Nodes.self, Blocks.self, Retire.self, SyncRoutes.self, ReleaseEmpty.self])
     }
 }
 

@@ -592,6 +592,51 @@ def test_a_rebooted_node_checks_its_blocks_once_and_refuses_one_taken_meanwhile(
     assert len(leases(dirs["node-a"], "cnet")) == 2
 
 
+def test_owner_releases_only_blocks_empty_in_store_and_kernel_and_keeps_one(etcd, containers, tmp_path):
+    c = etcd()
+    data = tmp_path / "node-a"
+    conf = {"cniVersion": "1.0.0", "name": "cnet", "type": "holdfast", "bridge": "hfcbr2", "isGateway": True,
+            "ipam": {"type": "holdfast-ipam", "dataDir": str(data), "lockTimeoutMs": 5000,
+                     "cluster": {"etcd": {"endpoints": c.endpoints, "prefix": PREFIX, "timeoutMs": 1000},
+                                 "pools": [{"cidr": "10.212.0.0/26", "blockPrefix": 28}], "nodeName": "node-a"}}}
+    cfg = write_conf(tmp_path / "a.conf", conf)
+    ctrs = containers(15)
+    got = {}
+    for ctr in ctrs:
+        r = run_plugin(binary("holdfast"), "ADD", conf, container_id=ctr.name, netns=ctr.path, node=c.ns.name)
+        assert r.ok, r
+        got[ctr.name] = ipaddress.ip_interface(r.json["ips"][0]["address"])
+    blocks = sorted({str(i.network) for i in got.values()})
+    assert len(blocks) == 2
+    small = blocks[1] if len([1 for i in got.values() if str(i.network) == blocks[1]]) == 2 else blocks[0]
+    in_small = [ctr for ctr in ctrs if str(got[ctr.name].network) == small]
+    assert len(in_small) == 2
+    # One container of the small block is deleted; the other loses its lease row but stays live.
+    d = run_plugin(binary("holdfast"), "DEL", conf, container_id=in_small[0].name, netns=in_small[0].path, node=c.ns.name)
+    assert d.ok, d
+    db = sqlite3.connect(f"{data}/cnet/leases.db")
+    db.execute("DELETE FROM leases WHERE container_id = ?", (in_small[1].name,))
+    db.commit()
+    db.close()
+    plan = ipamctl_cluster(c.ns, "release-empty", "--apply", config=cfg, data_dir=data)
+    assert plan["empty"] == [] and plan["released"] == [], "a block with a live address in the kernel is not empty"
+    # Now the last container of the block goes too: the block is empty on both counts.
+    d = run_plugin(binary("holdfast"), "DEL", conf, container_id=in_small[1].name, netns=in_small[1].path, node=c.ns.name)
+    assert d.ok, d
+    dry = ipamctl_cluster(c.ns, "release-empty", config=cfg, data_dir=data)
+    assert dry["empty"] == [small] and dry["released"] == []
+    assert small in blocks_in_etcd(c) and small in local_blocks(data)
+    done = ipamctl_cluster(c.ns, "release-empty", "--apply", config=cfg, data_dir=data)
+    assert done["released"] == [small] and done["failed"] == []
+    assert small not in blocks_in_etcd(c) and small not in local_blocks(data)
+    # The last block is kept even when it empties.
+    for ctr in ctrs:
+        if ctr not in in_small:
+            assert run_plugin(binary("holdfast"), "DEL", conf, container_id=ctr.name, netns=ctr.path, node=c.ns.name).ok
+    last = ipamctl_cluster(c.ns, "release-empty", "--apply", config=cfg, data_dir=data)
+    assert last["empty"] == [] and len(local_blocks(data)) == 1 and len(blocks_in_etcd(c)) == 1
+
+
 @pytest.mark.parametrize("bad,field", [
     ({"ranges": [[{"subnet": "10.0.0.0/24"}]]}, "cluster replaces ranges"),
     ({"cluster": {"etcd": {"endpoints": ["127.0.0.1:2379"]}, "pools": [{"cidr": "10.9.0.0/16", "blockPrefix": 24}]}},
