@@ -637,6 +637,58 @@ def test_owner_releases_only_blocks_empty_in_store_and_kernel_and_keeps_one(etcd
     assert last["empty"] == [] and len(local_blocks(data)) == 1 and len(blocks_in_etcd(c)) == 1
 
 
+def test_dual_stack_pools_give_one_address_per_family_from_owned_blocks(etcd, data_dir):
+    c = etcd()
+    conf = cluster_conf(data_dir, c.endpoints)
+    conf["ipam"]["cluster"]["pools"] = [{"cidr": "10.213.0.0/24", "blockPrefix": 28},
+                                        {"cidr": "fd00:213::/112", "blockPrefix": 124}]
+    seen = []
+    for i in range(15):   # past the first v4 and v6 blocks (13 and 14 usable addresses)
+        r = add(conf, c.ns, f"c{i}")
+        assert r.ok, r
+        ips = [ipaddress.ip_interface(ip["address"]) for ip in r.json["ips"]]
+        assert [ip.version for ip in ips] == [4, 6], r.json
+        seen += ips
+    owned = blocks_in_etcd(c)
+    assert {cidr for cidr in owned} == {str(ip.network) for ip in seen}
+    assert sum(1 for cidr in owned if ":" in cidr) == 2 and sum(1 for cidr in owned if ":" not in cidr) == 2
+    assert len({ip.ip for ip in seen}) == 30
+
+
+def test_restored_old_snapshot_block_taken_by_another_node_is_refused(etcd, tmp_path):
+    c = etcd()
+    dirs = {n: tmp_path / n for n in ("node-a", "node-b")}
+    confs = {n: cluster_conf(dirs[n], c.endpoints, node=n, pool="10.214.0.0/27", block=28) for n in dirs}
+    assert add(confs["node-a"], c.ns, "a0").ok
+    snap = tmp_path / "old.db"
+    c.etcdctl("snapshot", "save", str(snap))
+    for i in range(1, 14):   # node-a fills its block and claims the second one, after the snapshot
+        assert add(confs["node-a"], c.ns, f"a{i}").ok
+    later = sorted(blocks_in_etcd(c))
+    assert len(later) == 2
+    # The old snapshot is restored: etcd forgets node-a's second block.
+    m = c.members[0]
+    m.kill()
+    restored = c.root / "restored"
+    c.etcdctl("snapshot", "restore", str(snap), "--data-dir", str(restored), "--name", m.name,
+              "--initial-cluster", c.initial_cluster, "--initial-advertise-peer-urls", f"http://127.0.0.1:{m.peer_port}",
+              endpoints=[m.endpoint])
+    shutil.rmtree(m.data_dir)
+    restored.rename(m.data_dir)
+    m.start()
+    c.wait_healthy()
+    assert len(blocks_in_etcd(c)) == 1
+    # node-b claims what etcd now says is free: node-a's second block.
+    r = add(confs["node-b"], c.ns, "b0")
+    assert r.ok, r
+    taken = str(ipaddress.ip_interface(r.json["ips"][0]["address"]).network)
+    assert taken in later and blocks_in_etcd(c)[taken][0] == "node-b"
+    # node-a's next check against etcd (its next boot here) refuses every ADD on the network.
+    pretend_reboot(dirs["node-a"])
+    r = add(confs["node-a"], c.ns, "a14")
+    assert r.rc != 0 and r.json["code"] == 106 and taken in r.json["details"], r
+
+
 @pytest.mark.parametrize("bad,field", [
     ({"ranges": [[{"subnet": "10.0.0.0/24"}]]}, "cluster replaces ranges"),
     ({"cluster": {"etcd": {"endpoints": ["127.0.0.1:2379"]}, "pools": [{"cidr": "10.9.0.0/16", "blockPrefix": 24}]}},
