@@ -7,7 +7,9 @@ import CCurl
 /// is a small, mature C library Debian keeps patched. One easy handle is kept
 /// for the client's life so consecutive requests reuse the connection.
 public final class CurlTransport: EtcdTransport {
-    private let handle: UnsafeMutableRawPointer?
+    /// Created (and libcurl loaded) by the first request, not before.
+    private lazy var handle: UnsafeMutableRawPointer? = hf_curl_easy_init()
+    private var started = false
     private let caFile: String?
     private let certFile: String?
     private let keyFile: String?
@@ -15,15 +17,15 @@ public final class CurlTransport: EtcdTransport {
     private let bodyLimit = 64 << 20
 
     public init(config: EtcdConfig) {
-        handle = hf_curl_easy_init()
         caFile = config.caFile
         certFile = config.certFile
         keyFile = config.keyFile
     }
 
-    deinit { if let handle { hf_curl_easy_cleanup(handle) } }
+    deinit { if started, let handle { hf_curl_easy_cleanup(handle) } }
 
     public func post(url: String, body: String, timeout: Duration) throws(EtcdTransportError) -> EtcdHTTPResponse {
+        started = true
         guard let handle else { throw .libraryMissing("cannot load libcurl.so.4 (is libcurl4 installed?)") }
         let ms = max(1, Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
         var result = hf_curl_result()
