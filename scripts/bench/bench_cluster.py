@@ -13,7 +13,11 @@ with its data on the real disk (/var/tmp), and is killed by PID at the end.
 The driver enters that namespace with setns(2), so the plugins reach etcd and
 their bridges vanish with it. Runs alternate cluster/local, as bench.py does.
 
-Usage: bench_cluster.py [--quick] [--json FILE] [--cycles N]
+With --baseline DIR (a directory holding another build's `holdfast`, e.g. the
+main branch's release build), node-local bridge ADD is also timed with that
+build, alternating, to show whether the node-local path changed.
+
+Usage: bench_cluster.py [--quick] [--json FILE] [--cycles N] [--baseline DIR]
 """
 import argparse
 import json
@@ -80,6 +84,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json", default=None)
     ap.add_argument("--cycles", type=int, default=None)
+    ap.add_argument("--baseline", default=None, help="directory with another build's holdfast binary")
     args = ap.parse_args()
     cycles = args.cycles or (30 if args.quick else 100)
     ns = B.Namespaces()
@@ -123,6 +128,24 @@ def main():
         out["owned_add_ms"] = B.med_ms(owned_runs)
         out["claim_latency_ms"] = out["claim_add_ms"] - out["owned_add_ms"]
         out["claim_add_p90_ms"] = B.pct_ms(claim_runs, 90)
+        if args.baseline:
+            # 4. Node-local bridge ADD: this build against the baseline build, alternating.
+            ctr2 = {"this": ns.make("lt"), "base": ns.make("lb")}
+            lconfs = {"this": conf("local", f"{B.TAG}-lt", f"{B.TAG[:7]}lt", data / "lt", pool="10.245.0.0/16"),
+                      "base": conf("local", f"{B.TAG}-lbase", f"{B.TAG[:7]}lz", data / "lbase", pool="10.246.0.0/16")}
+            B.log(f"cluster bench: {cycles} node-local bridge ADD/DEL cycles, this build vs {args.baseline}")
+            runs = {k: [] for k in lconfs}
+            for i in range(3 + cycles):
+                order = ("this", "base") if i % 2 == 0 else ("base", "this")
+                for cmd in ("ADD", "DEL"):
+                    for k in order:
+                        plugin = B.BIN / "holdfast" if k == "this" else Path(args.baseline) / "holdfast"
+                        r = runner.one((plugin, cmd, lconfs[k], f"base-{k}-{i}", f"/var/run/netns/{ctr2[k]}", "eth0"))
+                        if not r.ok:
+                            raise RuntimeError(f"baseline {k} {cmd} failed: {r.stdout!r}")
+                        if i >= 3 and cmd == "ADD":
+                            runs[k].append(r)
+            out["node_local_add_ms"] = {k: B.med_ms(v) for k, v in runs.items()}
     except BaseException as e:  # noqa: BLE001
         B.log(f"cluster bench aborted: {type(e).__name__}: {e}")
         status = 1
@@ -144,6 +167,9 @@ def main():
     if "claim_latency_ms" in out:
         print(f"  ADD that claims a block: {out['claim_add_ms']:.2f} (p90 {out['claim_add_p90_ms']:.2f}); "
               f"claim latency {out['claim_latency_ms']:.2f} over an owned-block ADD ({out['owned_add_ms']:.2f})")
+    if "node_local_add_ms" in out:
+        n = out["node_local_add_ms"]
+        print(f"  node-local bridge ADD: this build {n['this']:.2f}  baseline {n['base']:.2f}  ratio {n['this'] / n['base']:.3f}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(out, indent=1))
