@@ -705,10 +705,18 @@ def test_bad_cluster_config_is_error_7_and_changes_nothing(data_dir, bad, field)
     assert not (data_dir / "cnet").exists()
 
 
-def test_node_local_add_does_not_load_libcurl(data_dir, etcd):
+def test_node_local_add_does_not_load_libcurl(data_dir, etcd, node, containers):
     local = {"cniVersion": "1.0.0", "name": unique("net"), "type": "bridge",
              "ipam": {"type": "holdfast-ipam", "dataDir": str(data_dir), "ranges": [[{"subnet": "10.203.0.0/24"}]]}}
     r = run_plugin(binary("holdfast-ipam"), "ADD", local, env_extra={"LD_DEBUG": "libs"})
+    assert r.ok, r
+    assert b"libcurl" not in r.stderr
+    # The bridge plugin (in-process IPAM) on a node-local network: no libcurl either.
+    ctr = containers()
+    bridge = {"cniVersion": "1.0.0", "name": unique("net"), "type": "holdfast", "bridge": "hfcbr3", "isGateway": True,
+              "ipam": {"type": "holdfast-ipam", "dataDir": str(data_dir), "ranges": [[{"subnet": "10.203.1.0/24"}]]}}
+    r = run_plugin(binary("holdfast"), "ADD", bridge, container_id=ctr.name, netns=ctr.path, node=node.name,
+                   env_extra={"LD_DEBUG": "libs"})
     assert r.ok, r
     assert b"libcurl" not in r.stderr
     # The same check sees it when cluster mode does load it.
