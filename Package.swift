@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "CMnl"]),
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
-        .testTarget(name: "LeaseServiceTests", dependencies: ["Addressing", "IPAM", "LeaseService"]),
+        .testTarget(name: "LeaseServiceTests", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService"]),
         .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "BridgePlugin"]),
     ]
 )
