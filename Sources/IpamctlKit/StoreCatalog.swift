@@ -37,6 +37,13 @@ struct StoreCatalog {
         return try networks()
     }
 
+    /// `selected`, refusing an empty data directory (commands that must act on something).
+    func selectedNonEmpty(_ network: String?) throws -> [String] {
+        let networks = try selected(network)
+        guard !networks.isEmpty else { throw ValidationError("no networks under \(dataDir)") }
+        return networks
+    }
+
     func open(_ network: String) throws -> LeaseStore {
         try LeaseStore.openReadOnly(StoreLocation(dataDir: dataDir, network: network))
     }
