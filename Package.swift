@@ -75,6 +75,6 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "CMnl"]),
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
         .testTarget(name: "LeaseServiceTests", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService"]),
-        .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "BridgePlugin"]),
+        .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "CNI", "IPAM", "LeaseStore", "BridgePlugin"]),
     ]
 )
