@@ -39,6 +39,9 @@ let package = Package(
         .target(name: "CNI", dependencies: ["Addressing", "SystemCalls"]),
         // Typed netlink over libmnl: links, addresses, routes, neighbours, namespaces.
         .target(name: "Netlink", dependencies: ["Addressing", "CMnl"]),
+        // Test support only (no product links it): a recording netlink transport
+        // that replays canned replies, for NetlinkTests and BridgePluginTests.
+        .target(name: "NetlinkTesting", dependencies: ["Netlink", "CMnl"]),
         // Kernel truth for reconcile: a bridge's ports, their peers' addresses.
         .target(name: "KernelInventory", dependencies: ["Addressing", "IPAM", "Netlink", "SystemCalls"]),
         // The lease service: allocation, release, GC, status, flood guards, freeze.
@@ -78,9 +81,10 @@ let package = Package(
         .testTarget(name: "IPAMTests", dependencies: ["Addressing", "IPAM"]),
         .testTarget(name: "LeaseStoreTests", dependencies: ["Addressing", "IPAM", "LeaseStore"]),
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "CMnl"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "NetlinkTesting", "CMnl"]),
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
         .testTarget(name: "LeaseServiceTests", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService"]),
-        .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "CNI", "IPAM", "LeaseStore", "BridgePlugin"]),
+        .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "CNI", "IPAM", "LeaseStore", "LeaseService", "IPAMPlugin",
+                                                         "Netlink", "NetlinkTesting", "BridgePlugin"]),
     ]
 )

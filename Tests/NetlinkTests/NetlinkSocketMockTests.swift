@@ -3,6 +3,7 @@ import CMnl
 import Glibc
 import Testing
 @testable import Netlink
+import NetlinkTesting
 
 /// `NetlinkSocket` over a recording mock: the exact request each verb sends,
 /// and how canned (and malformed) replies are parsed, without root.
