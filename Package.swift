@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "SystemCalls", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // Pure value types: IPv4/IPv6 addresses, CIDR prefixes, MAC addresses.
         .target(name: "Addressing"),
+        // The release version, one string literal (read by scripts/package.sh too).
+        .target(name: "HoldfastVersion"),
         // Pure IPAM core: ranges, range sets, allocator, leases, reconcile planning.
         .target(name: "IPAM", dependencies: ["Addressing"]),
         // Durable lease store: SQLite (WAL, synchronous=FULL) under an flock'd lock file.
@@ -55,11 +57,13 @@ let package = Package(
         // ipamctl's commands as a library so tests can drive them.
         .target(name: "IpamctlKit", dependencies: [
             "Addressing", "IPAM", "LeaseStore", "LeaseService", "Netlink", "KernelInventory", "SystemCalls",
+            "HoldfastVersion",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The OOM watchdog.
         .target(name: "Watchdog", dependencies: [
             "SystemCalls",
+            "HoldfastVersion",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -68,9 +72,9 @@ let package = Package(
         // resolves its own path with dladdr, a linear scan of the executable's
         // dynamic symbol table (3,400 entries with swift-system linked in, 400
         // without), so not exporting them keeps start-up cheap.
-        .executableTarget(name: "holdfast", dependencies: ["BridgePlugin", "IPAMPlugin", "CNI"],
+        .executableTarget(name: "holdfast", dependencies: ["BridgePlugin", "IPAMPlugin", "CNI", "HoldfastVersion"],
                           linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]),
-        .executableTarget(name: "holdfast-ipam", dependencies: ["IPAMPlugin", "CNI"],
+        .executableTarget(name: "holdfast-ipam", dependencies: ["IPAMPlugin", "CNI", "HoldfastVersion"],
                           linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]),
         .executableTarget(name: "ipamctl", dependencies: ["IpamctlKit"]),
         .executableTarget(name: "holdfast-watchdog", dependencies: ["Watchdog"]),
