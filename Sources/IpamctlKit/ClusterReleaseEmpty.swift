@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import ArgumentParser
 import Cluster
 import IPAM
@@ -12,7 +17,11 @@ extension Ipamctl.ClusterCommand {
     ///
     /// A block is empty only on two pieces of evidence read under the
     /// network's lock: the store holds no lease in it (any state), and the
-    /// bridge's ports in the kernel show no live address in it. Each pool
+    /// bridge's ports in the kernel show no live address in it. A block with
+    /// an address still in quarantine is not empty either: its next owner
+    /// knows nothing of this node's quarantine and could hand the address out
+    /// at once, so the block stays until the quarantine (the longer of the
+    /// config's and the one the plugin last stored) is over. Each pool
     /// keeps at least one block. Still under the lock (so no ADD or claim of
     /// this node runs meanwhile), the block is deleted in etcd, guarded on its
     /// epoch, and only then leaves the local store, committed with the same
@@ -31,6 +40,8 @@ extension Ipamctl.ClusterCommand {
             var network: String
             var empty: [String]
             var kept: [String]
+            /// Blocks kept only because an address in them is still in quarantine.
+            var quarantined: [String]
             var released: [String]
             var failed: [String]
             var applied: Bool
@@ -42,7 +53,7 @@ extension Ipamctl.ClusterCommand {
             let inventory = KernelInventory(netlink: try NetlinkSocket())
             let pools = context.cluster.pools.count
             let claimer = context.claimer()
-            var released: [String] = [], failed: [String] = []
+            var released: [String] = [], failed: [String] = [], quarantined: [String] = []
             let (empty, kept): ([StoredBlock], [StoredBlock]) = try store.write(lockTimeout: .seconds(10)) { txn in
                 guard let bridgeName = try bridge ?? txn.meta(BridgeRecord.key) else {
                     throw ClusterCommandError("network \"\(context.network)\" has no recorded bridge, so there is no kernel evidence; pass --bridge")
@@ -53,6 +64,8 @@ extension Ipamctl.ClusterCommand {
                     throw ClusterCommandError("kernel inventory of \(bridgeName) is incomplete (\(seen.status)); nothing released")
                 }
                 let live = seen.observed.map(\.address)
+                let quarantine = max(context.ipam.quarantine, try PoolRecord.quarantine(in: txn))
+                let resting = try txn.quarantinedAddresses(now: Date(), quarantine: quarantine)
                 var empty: [StoredBlock] = [], kept: [StoredBlock] = []
                 let blocks = try txn.clusterBlocks()
                 for pool in 0..<pools {
@@ -60,6 +73,9 @@ extension Ipamctl.ClusterCommand {
                     var unused = mine.filter { b in
                         !leases.contains { b.cidr.contains($0.address) } && !live.contains { b.cidr.contains($0) }
                     }
+                    let waiting = unused.filter { b in resting.contains { b.cidr.contains($0) } }
+                    quarantined += waiting.map(\.cidr.description)
+                    unused.removeAll { waiting.contains($0) }
                     // A node always keeps one block per pool.
                     if unused.count == mine.count, !unused.isEmpty { unused.removeFirst() }
                     empty += unused
@@ -81,10 +97,11 @@ extension Ipamctl.ClusterCommand {
                 return (empty, kept)
             }
             let plan = Plan(network: context.network, empty: empty.map(\.cidr.description), kept: kept.map(\.cidr.description),
-                            released: released, failed: failed, applied: apply)
+                            quarantined: quarantined, released: released, failed: failed, applied: apply)
             if options.json { try Output.printJSON(plan) } else {
                 print("\(apply ? "" : "DRY RUN (nothing changed): ")empty blocks of network \"\(plan.network)\": "
                       + (plan.empty.isEmpty ? "none" : plan.empty.joined(separator: ", ")))
+                for q in plan.quarantined { print("kept \(q): an address in it is still in quarantine (quarantineSeconds)") }
                 for r in plan.released { print("released \(r)") }
                 for f in plan.failed { print("FAILED \(f)") }
             }
