@@ -34,6 +34,15 @@ public struct ClusterPool: Sendable, Hashable {
     /// Addresses in one block.
     public var blockSize: UInt64 { UInt64(1) << UInt64(cidr.address.bitWidth - blockPrefix) }
 
+    /// Claim-ahead threshold: when this node's owned blocks of the pool have
+    /// fewer free addresses than this, the ADD that notices claims one more
+    /// block (best effort, within its budget). An eighth of a block, at least 2
+    /// (a /26 block: 8; a /28: 2); at most 2^20 for huge IPv6 blocks.
+    public var claimAheadBelow: UInt64 {
+        let size = blockSize == 0 ? UInt64(1) << 63 : blockSize
+        return min(max(2, size / 8), 1 << 20)
+    }
+
     /// The CIDR of block `index` (0..<blockCount).
     public func block(_ index: Int) -> IPNetwork? {
         guard (0..<blockCount).contains(index), let base = cidr.lower.advanced(by: Int64(index) &* Int64(bitPattern: blockSize)) else {

@@ -30,10 +30,14 @@ extension IPAMService {
         var claims = 0
         while true {
             do {
-                return try allocateInStore(attachment, details: details, requested: requested, liveAddresses: liveAddresses) { txn in
+                var low: [Int] = []
+                let allocation = try allocateInStore(attachment, details: details, requested: requested, liveAddresses: liveAddresses) { txn in
                     try recordLeaseBlocks(attachment, in: txn)
                     try beforeCommit(txn)
+                    low = (try? lowPools(in: txn, cluster: cluster)) ?? []
                 }
+                claimAhead(low, cluster: cluster)
+                return allocation
             } catch IPAMServiceError.exhausted(_, let pool, _) where claims < cluster.pools.count * 2 && pool < cluster.pools.count {
                 claims += 1
                 try claimBlock(pool: pool, cluster: cluster)
@@ -88,7 +92,7 @@ extension IPAMService {
     }
 
     /// What is left of this run's `lockTimeoutMs` budget.
-    private func remainingBudget() -> Duration {
+    func remainingBudget() -> Duration {
         let left = ContinuousClock.now.duration(to: started.advanced(by: config.lockTimeout))
         return max(left, .zero)
     }
@@ -191,6 +195,8 @@ public enum ClusterMetaKey {
     public static let conflict = "cluster_conflict"
     /// The boot id whose blocks were last checked against etcd (`verifyBoot`).
     public static let verifiedBoot = "cluster_verified_boot"
+    /// Unix ms of the claim-ahead attempt in progress or last failed (`claimAhead`).
+    public static let claimAhead = "cluster_claim_ahead_at"
 }
 
 /// Thrown inside the allocation transaction when this boot's blocks have not

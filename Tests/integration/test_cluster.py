@@ -123,6 +123,35 @@ def test_etcd_stopped_owned_block_keeps_serving_and_new_block_gets_error_11(etcd
     assert len(blocks_in_etcd(c)) == 2
 
 
+def test_claim_ahead_takes_the_next_block_before_the_owned_ones_run_dry(etcd, data_dir):
+    c = etcd()
+    conf = cluster_conf(data_dir, c.endpoints, timeout_ms=400, lock_ms=2000)
+    # A /28 block has 13 usable addresses; claim-ahead starts below 2 free (an eighth of 16, at least 2).
+    for i in range(11):
+        r = add(conf, c.ns, f"c{i}")
+        assert r.ok, r
+        assert b"ahead" not in r.stderr, r
+    [first] = blocks_in_etcd(c)
+    # The ADD that leaves 1 free address claims the next block; the first one is not dry yet.
+    r = add(conf, c.ns, "c11")
+    assert r.ok, r
+    assert b"claimed one more block ahead" in r.stderr, r
+    owned = blocks_in_etcd(c)
+    assert len(owned) == 2 and {o for o, _ in owned.values()} == {"node-a"}
+    assert set(local_blocks(data_dir)) == set(owned), "a block claimed ahead is recorded in the store"
+    addrs = [ipaddress.ip_address(l["address"]) for l in leases(data_dir, "cnet")]
+    assert len(addrs) == 12 and all(a in ipaddress.ip_network(first) for a in addrs), "the first block still had a free address"
+    # With etcd down, an ADD that runs low still succeeds: the failed claim-ahead is only logged.
+    c.members[0].kill()
+    for i in range(12, 25):
+        r = add(conf, c.ns, f"c{i}")
+        assert r.ok, r
+    assert b"claim-ahead for pool 0 failed (ignored" in r.stderr, r
+    addrs = [l["address"] for l in leases(data_dir, "cnet")]
+    assert len(addrs) == len(set(addrs)) == 25
+    assert set(local_blocks(data_dir)) == set(owned)
+
+
 def test_nodes_claim_disjoint_blocks_under_concurrent_adds(etcd, tmp_path):
     c = etcd()
     nodes = ["node-a", "node-b", "node-c", "node-d"]
@@ -172,10 +201,10 @@ def test_a_block_etcd_gives_to_another_node_stops_every_add(etcd, data_dir):
     # As if a stale snapshot were restored and another node claimed it since.
     key = f"{PREFIX}/v1/cnet/blocks/{block.replace('/', '_')}"
     c.etcdctl("put", key, json.dumps({"owner": "node-z", "bootID": "x", "claimedAt": 0}))
-    for i in range(1, 13):
+    for i in range(1, 12):
         assert add(conf, c.ns, f"c{i}").ok
-    # The block is full: the claim path reads etcd and finds the conflict.
-    r = add(conf, c.ns, "c13")
+    # c11 left one free address, so it claimed ahead: that read etcd and found the conflict.
+    r = add(conf, c.ns, "c12")
     assert r.rc != 0 and r.json["code"] == 106, r
     assert "node-z" in r.json["details"]
     # Every later ADD is refused too, even one that would fit in a freed address, and STATUS says why.
@@ -185,7 +214,7 @@ def test_a_block_etcd_gives_to_another_node_stops_every_add(etcd, data_dir):
     assert r.rc != 0 and r.json["code"] == 106, r
     st = run_plugin(binary("holdfast-ipam"), "STATUS", dict(conf, cniVersion="1.1.0"), node=c.ns.name)
     assert st.rc != 0 and st.json["code"] == 50 and "conflict" in st.json["msg"], st
-    assert len(leases(data_dir, "cnet")) == 12
+    assert len(leases(data_dir, "cnet")) == 11
 
 
 def test_leader_killed_during_claims_leaves_no_block_with_two_owners(etcd, tmp_path):
