@@ -100,8 +100,9 @@ extension IPAMService {
     /// Compares the blocks this store holds with etcd, registering this boot
     /// first; returns the registration revision and etcd's blocks.
     ///
-    /// - A held block etcd gives to another node puts the network in conflict:
-    ///   every ADD is refused until an operator resolves it.
+    /// - A held block etcd gives to another node, or whose owner record cannot
+    ///   be read, puts the network in conflict: every ADD is refused until an
+    ///   operator resolves it.
     /// - A held block missing from etcd (retired, or reclaimed after a fence,
     ///   or lost in a restored snapshot) is claimed again at once; if another
     ///   node won it meanwhile, that is a conflict too.
@@ -110,12 +111,20 @@ extension IPAMService {
     private func reconcileBlocks(_ claimer: BlockClaimer, cluster: ClusterConfig) throws
         -> (registration: Int64, inEtcd: [IPNetwork: (record: BlockRecord?, epoch: Int64)]) {
         let registration = try claimer.register()
-        var inEtcd = try claimer.allBlocks()
+        // The store first, etcd second: a block is in etcd before it is in the
+        // store, so a block a concurrent ADD of this node just claimed is then
+        // in both reads (or only in etcd's), never only in the store's, which
+        // would look like a block lost to another node.
         let local = try store.read { try $0.clusterBlocks() }
+        var inEtcd = try claimer.allBlocks()
         let now = self.now()
         for block in local {
             if let entry = inEtcd[block.cidr] {
-                guard let owner = entry.record?.owner, owner != cluster.nodeName else { continue }
+                // A record this node cannot read is no proof the block is still its own.
+                guard let owner = entry.record?.owner else {
+                    try enterConflict("block \(block.cidr), held in this node's store, has an owner record in etcd this node cannot read")
+                }
+                guard owner != cluster.nodeName else { continue }
                 try enterConflict("block \(block.cidr), held in this node's store, is owned by node \"\(owner)\" in etcd")
             }
             guard let again = try claimer.claim(block: block.cidr, registration: registration) else {
