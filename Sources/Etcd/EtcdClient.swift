@@ -15,7 +15,11 @@ import Foundation
 ///   also move on after an ambiguous failure, since reading twice is harmless.
 /// - **Writes never guess.** A write that may have reached etcd but gave no
 ///   answer throws `.outcomeUnknown` instead of being retried elsewhere or
-///   reported as failed: the caller settles it by reading the key back.
+///   reported as failed: the caller settles it by reading the key back. So
+///   does a write whose 200 reply cannot be read.
+/// - **No header, no answer.** A 200 reply without etcd's header (revision)
+///   is not taken as "no keys" or "txn not succeeded": it is `.malformed`
+///   for a read and `.outcomeUnknown` for a write.
 /// - Not thread-safe: one client per thread (a plugin run uses one).
 public final class EtcdClient {
     public let config: EtcdConfig
@@ -76,7 +80,7 @@ public final class EtcdClient {
     /// "request timed out", Unknown "leader changed") may still commit.
     static let definiteRefusals: Set<Int> = [3, 5, 6, 7, 9, 11, 12, 16]
 
-    private func call<Request: Encodable, Reply: Decodable>(_ path: String, _ request: Request,
+    private func call<Request: Encodable, Reply: EtcdWire.Reply>(_ path: String, _ request: Request,
                                                             idempotent: Bool) throws(EtcdError) -> Reply {
         guard !config.endpoints.isEmpty else { throw .unreachable("no endpoints configured") }
         let body: String
@@ -105,10 +109,17 @@ public final class EtcdClient {
                 }
             }
             if response.status == 200 {
-                preferred = index
-                do { return try JSONDecoder().decode(Reply.self, from: Data(response.body)) } catch {
-                    throw .malformed("\(url): \(error)")
+                // A write that got a 200 reached etcd: an unreadable answer leaves its outcome unknown.
+                let reply: Reply
+                do { reply = try JSONDecoder().decode(Reply.self, from: Data(response.body)) } catch {
+                    throw idempotent ? .malformed("\(url): \(error)") : .outcomeUnknown("\(url): reply not understood: \(error)")
                 }
+                guard reply.header?.revision.flatMap({ Int64($0) }) != nil else {
+                    let why = "\(url): HTTP 200 without an etcd header: \(String(decoding: response.body.prefix(200), as: UTF8.self))"
+                    throw idempotent ? .malformed(why) : .outcomeUnknown(why)
+                }
+                preferred = index
+                return reply
             }
             let detail = try? JSONDecoder().decode(EtcdWire.ErrorBody.self, from: Data(response.body))
             let message = "\(url): HTTP \(response.status): "

@@ -107,6 +107,11 @@ enum EtcdWire {
 
     struct Header: Decodable { var revision: String? }
 
+    /// Every etcd reply carries a header with the store's revision. A 200
+    /// without one did not come from etcd (a proxy, a truncated body): its
+    /// "no kvs" or "not succeeded" must not be read as absent or refused.
+    protocol Reply: Decodable { var header: Header? { get } }
+
     struct KeyValue: Decodable {
         var key: String?
         var value: String?
@@ -119,7 +124,7 @@ enum EtcdWire {
         }
     }
 
-    struct RangeResponse: Decodable {
+    struct RangeResponse: Reply {
         var header: Header?
         var kvs: [KeyValue]?
         var more: Bool?
@@ -130,8 +135,8 @@ enum EtcdWire {
         }
     }
 
-    struct PutResponse: Decodable { var header: Header? }
-    struct DeleteRangeResponse: Decodable {
+    struct PutResponse: Reply { var header: Header? }
+    struct DeleteRangeResponse: Reply {
         var header: Header?
         var deleted: String?
     }
@@ -142,7 +147,7 @@ enum EtcdWire {
         var response_delete_range: DeleteRangeResponse?
     }
 
-    struct TxnResponse: Decodable {
+    struct TxnResponse: Reply {
         var header: Header?
         var succeeded: Bool?
         var responses: [ResponseOp]?

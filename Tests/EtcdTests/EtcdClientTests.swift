@@ -142,3 +142,33 @@ func client(_ t: ScriptedTransport, endpoints: [String] = [a, b], timeout: Durat
         #expect((success[0]["request_put"] as? [String: Any])?["value"] as? String == Data("x".utf8).base64EncodedString())
     }
 }
+
+@Suite struct EtcdClientReplyTests {
+    @Test func aReadWithoutAnEtcdHeaderIsNotAnEmptyResult() {
+        // A proxy's `{}` would otherwise read as "no such key".
+        let t = ScriptedTransport([a: [.reply(200, "{}")]])
+        #expect(throws: EtcdError.self) { try client(t, endpoints: [a]).range("/k/", prefix: true) }
+        let u = ScriptedTransport([a: [.reply(200, "{}")]])
+        do {
+            _ = try client(u, endpoints: [a]).range("/k/", prefix: true)
+            Issue.record("an empty 200 was read as a result")
+        } catch {
+            #expect(error.isDefinite)
+            if case .malformed = error {} else { Issue.record("expected malformed, got \(error)") }
+        }
+    }
+
+    @Test func aWriteWhoseReplyCannotBeReadHasAnUnknownOutcome() {
+        for body in ["{}", "not json", #"{"succeeded":false}"#] {
+            let t = ScriptedTransport([a: [.reply(200, body)], b: [.reply(200, okPut)]])
+            let txn = EtcdTxn(compare: [.absent("/k")], success: [.put(key: "/k", value: "v")])
+            do {
+                _ = try client(t).txn(txn)
+                Issue.record("\(body) was taken as a txn answer")
+            } catch {
+                #expect(!error.isDefinite, "\(body): \(error)")
+            }
+            #expect(t.sent.count == 1, "a write that reached etcd is not sent again elsewhere")
+        }
+    }
+}
