@@ -355,7 +355,10 @@ public final class Supervisor {
         }
         // Cluster mode: publish the fence before any action, so reclaim waits from here.
         var clusterFence: LogValue = .null, clusterFenceError: LogValue = .null
-        if let cf = config.clusterFence {
+        if config.clusterFence != nil, config.dryRun, !config.clusterFenceInDryRun {
+            // No action will run, so the host is not going down: a fence in etcd would let others reclaim live blocks.
+            clusterFenceError = .string("not written: --dry-run keeps the host up (see --dry-run-cluster-fence)")
+        } else if let cf = config.clusterFence {
             let timeout = config.actionTimeout.components
             do {
                 clusterFence = .string(try cf.publish(bootID: record.bootID, actionTimeoutSeconds: max(1, timeout.seconds + (timeout.attoseconds > 0 ? 1 : 0)),

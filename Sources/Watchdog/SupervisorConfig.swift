@@ -27,6 +27,10 @@ public struct SupervisorConfig: Sendable {
     public var agentOOMScoreAdj: Int
     /// Cluster mode: also publish the fence to the cluster's etcd before the action.
     public var clusterFence: ClusterFence?
+    /// Whether a dry run still publishes the cluster fence. Off by default: a
+    /// fence tells other nodes this host is going down, and in a dry run it is
+    /// not, so reclaiming its blocks would hand out its live addresses again.
+    public var clusterFenceInDryRun = false
 
     public init(agent: [String], placement: CgroupPlacement, fence: FenceFile, statePath: String,
                 action: TerminationAction, dryRun: Bool, actionTimeout: Duration, actionBackoff: Backoff,

@@ -29,8 +29,12 @@ extension WatchdogCommand {
         @Option(help: "Termination action after an OOM kill: poweroff, reboot, exec.")
         public var action: ActionKind = .poweroff
 
-        @Flag(help: "Log the decision and the action but do not run it (the fence is still written).")
+        @Flag(help: "Log the decision and the action but do not run it (the local fence is still written; the cluster fence is not).")
         public var dryRun = false
+
+        @Flag(help: ArgumentHelp("With --dry-run, still write the cluster fence to etcd (drills and tests only).",
+                                 discussion: "The host stays up, yet other nodes reclaim its blocks once the bound has passed, so its live containers' addresses can be handed out again elsewhere."))
+        public var dryRunClusterFence = false
 
         @Option(help: "Seconds the host may stay up after the action (or an action command may run) before a retry.")
         public var actionTimeout: Double = 120
@@ -122,6 +126,7 @@ extension WatchdogCommand {
                 policy: RestartPolicy(mode: restart, maxRestarts: maxRestarts ?? 5,
                                       backoff: Backoff(initial: .seconds(restartDelay), maximum: .seconds(restartDelayMax))),
                 stopTimeout: .seconds(stopTimeout), agentOOMScoreAdj: agentOOMScoreAdj)
+            config.clusterFenceInDryRun = dryRunClusterFence
             if let clusterConfig {
                 do { config.clusterFence = try ClusterFence(configPath: clusterConfig) } catch {
                     throw ValidationError("--cluster-config: \(error)")

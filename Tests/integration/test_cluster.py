@@ -541,15 +541,17 @@ def memcg():
             time.sleep(0.05)
 
 
-def oom_under_watchdog(ns, memcg, tmp_path, conf_path, tag):
+def oom_under_watchdog(ns, memcg, tmp_path, conf_path, tag, publish=True):
     """Runs holdfast-watchdog (dry-run action, 2 s action timeout) with the cluster
-    fence over an agent that gets OOM-killed; returns the watchdog's JSON log."""
+    fence over an agent that gets OOM-killed; returns the watchdog's JSON log.
+    `publish` makes the dry run still write the cluster fence (--dry-run-cluster-fence)."""
     log = tmp_path / f"wd-{tag}.log"
     with open(log, "w") as err:
         # nsenter, not `ip netns exec`: that remounts /sys, hiding the cgroup hierarchy.
         proc = subprocess.run(["nsenter", f"--net={ns.path}", "--", binary("holdfast-watchdog"), "run",
                                "--fence", str(tmp_path / f"fence-{tag}"), "--state", str(tmp_path / f"state-{tag}"),
                                "--cgroup-parent", memcg, "--memory-limit", "32M", "--dry-run", "--action-timeout", "2",
+                               *(["--dry-run-cluster-fence"] if publish else []),
                                "--cluster-config", str(conf_path), "--", "python3", "-c", HOG],
                               stderr=err, stdout=subprocess.DEVNULL, timeout=60)
     events = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
@@ -598,6 +600,20 @@ def test_no_reclaim_when_the_fence_could_not_be_written(etcd, memcg, tmp_path):
     c.wait_healthy()
     time.sleep(4.5)   # past the bound a written fence would have had
     assert c.get_prefix(f"{PREFIX}/v1/cnet/fences/") == {}
+    r = add(confs["node-b"], c.ns, "b-more")
+    assert r.rc != 0 and r.json["code"] == 11, r
+    assert {v[0] for v in blocks_in_etcd(c).values()} == {"node-a", "node-b"}
+
+
+def test_a_dry_run_watchdog_writes_no_cluster_fence(etcd, memcg, tmp_path):
+    # A dry run keeps the host (and its containers) up: a fence would let others reclaim live blocks.
+    c = etcd()
+    confs = full_pool_of_two_nodes(c, tmp_path, "10.208.0.0/27")
+    _, decided = oom_under_watchdog(c.ns, memcg, tmp_path, write_conf(tmp_path / "a.conf", confs["node-a"]), "a",
+                                    publish=False)
+    assert decided and decided[0]["cluster_fence"] is None and "--dry-run" in decided[0]["cluster_fence_error"], decided
+    assert c.get_prefix(f"{PREFIX}/v1/cnet/fences/") == {}
+    time.sleep(4.5)   # past the bound a written fence would have had
     r = add(confs["node-b"], c.ns, "b-more")
     assert r.rc != 0 and r.json["code"] == 11, r
     assert {v[0] for v in blocks_in_etcd(c).values()} == {"node-a", "node-b"}
