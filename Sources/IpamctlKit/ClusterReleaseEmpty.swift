@@ -25,10 +25,12 @@ extension Ipamctl.ClusterCommand {
     /// keeps at least one block. Still under the lock (so no ADD or claim of
     /// this node runs meanwhile), the block is deleted in etcd, guarded on its
     /// epoch, and only then leaves the local store, committed with the same
-    /// transaction. A failed or unknown etcd step keeps the block locally: if
-    /// the delete did land, the next claim finds the block missing in etcd and
-    /// claims it again (or refuses ADDs if another node won it). A failure can
-    /// only keep a block, never duplicate one.
+    /// transaction. A definite etcd failure (unreachable, refused) keeps the
+    /// block locally. A delete whose outcome is unknown, or a block etcd no
+    /// longer has at this epoch, leaves the local store anyway: the block is
+    /// proven empty, so dropping it costs nothing, while keeping it would let
+    /// this node serve addresses from a block another node may claim. If etcd
+    /// still lists it as this node's, the next claim records it back.
     struct ReleaseEmpty: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "release-empty", abstract: "Give this node's empty blocks back to the pool (dry run unless --apply).")
@@ -88,8 +90,14 @@ extension Ipamctl.ClusterCommand {
                             try txn.removeClusterBlock(b.cidr)
                             released.append(b.cidr.description)
                         } else {
-                            failed.append("\(b.cidr): etcd has it at another epoch; kept")
+                            // Not this ownership any more: another node may hold it now, so stop using it.
+                            try txn.removeClusterBlock(b.cidr)
+                            failed.append("\(b.cidr): etcd no longer has it at epoch \(b.epoch); dropped from this node's store, etcd left as is")
                         }
+                    } catch ClaimError.etcd(let error) where !error.isDefinite {
+                        // The delete may have landed: keeping the block would serve addresses another node can claim.
+                        try txn.removeClusterBlock(b.cidr)
+                        failed.append("\(b.cidr): \(error); the delete may have landed, so it left this node's store too")
                     } catch {
                         failed.append("\(b.cidr): \(error); kept")
                     }

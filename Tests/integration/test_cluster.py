@@ -719,6 +719,30 @@ def test_owner_releases_only_blocks_empty_in_store_and_kernel_and_keeps_one(etcd
     assert last["empty"] == [] and len(local_blocks(data)) == 1 and len(blocks_in_etcd(c)) == 1
 
 
+def test_release_empty_drops_a_block_etcd_no_longer_has_at_its_epoch(etcd, containers, tmp_path):
+    c = etcd()
+    data = tmp_path / "node-a"
+    conf = {"cniVersion": "1.0.0", "name": "cnet", "type": "holdfast", "bridge": "hfcbr3", "isGateway": True,
+            "ipam": {"type": "holdfast-ipam", "dataDir": str(data), "lockTimeoutMs": 5000,
+                     "cluster": {"etcd": {"endpoints": c.endpoints, "prefix": PREFIX, "timeoutMs": 1000},
+                                 "pools": [{"cidr": "10.213.0.0/26", "blockPrefix": 28}], "nodeName": "node-a"}}}
+    cfg = write_conf(tmp_path / "a.conf", conf)
+    for ctr in containers(12):   # the 12th ADD claims a second, empty block ahead
+        assert run_plugin(binary("holdfast"), "ADD", conf, container_id=ctr.name, netns=ctr.path, node=c.ns.name).ok
+    used = {ipaddress.ip_interface(l["address"] + "/28").network for l in leases(data, "cnet")}
+    [spare] = [b for b in local_blocks(data) if ipaddress.ip_network(b) not in used]
+    # Behind node-a's back the spare block went and node-b claimed it (a new epoch).
+    key = f"{PREFIX}/v1/cnet/blocks/{spare.replace('/', '_')}"
+    c.etcdctl("del", key)
+    c.etcdctl("put", key, json.dumps({"owner": "node-b", "bootID": "b", "claimedAt": 0}))
+    proc = ipamctl_cluster(c.ns, "release-empty", "--apply", config=cfg, data_dir=data, check=False)
+    assert proc.returncode == 1, proc.stderr
+    plan = json.loads(proc.stdout)
+    assert plan["released"] == [] and len(plan["failed"]) == 1 and "no longer" in plan["failed"][0], plan
+    assert spare not in local_blocks(data), "node-a must not keep serving a block it no longer owns"
+    assert blocks_in_etcd(c)[spare][0] == "node-b", "the new owner's record is left alone"
+
+
 def test_dual_stack_pools_give_one_address_per_family_from_owned_blocks(etcd, data_dir):
     c = etcd()
     conf = cluster_conf(data_dir, c.endpoints)
