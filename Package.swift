@@ -37,7 +37,7 @@ let package = Package(
         // Kernel truth for reconcile: a bridge's ports, their peers' addresses.
         .target(name: "KernelInventory", dependencies: ["Addressing", "IPAM", "Netlink"]),
         // host-local compatible IPAM plugin logic, shared by holdfast-ipam and holdfast.
-        .target(name: "IPAMPlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "CNI"]),
+        .target(name: "IPAMPlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "CNI", "KernelInventory"]),
         // The bridge plugin's logic (ADD/DEL/CHECK/STATUS/GC).
         .target(name: "BridgePlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "CNI", "Netlink", "IPAMPlugin",
                                                    "KernelInventory", "CNftables"]),
@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
-        .testTarget(name: "IPAMPluginTests", dependencies: ["Addressing", "IPAM", "IPAMPlugin", "CNI"]),
+        .testTarget(name: "IPAMPluginTests", dependencies: ["Addressing", "IPAM", "IPAMPlugin", "CNI", "LeaseStore"]),
         .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "BridgePlugin"]),
     ]
 )

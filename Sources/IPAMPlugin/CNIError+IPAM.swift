@@ -1,4 +1,5 @@
 import CNI
+import KernelInventory
 import LeaseStore
 
 extension CNIError {
@@ -12,6 +13,10 @@ extension CNIError {
             return e
         case let e as OperationsError:
             return e.cniError
+        case let e as NamespaceScanError:
+            return CNIError(code: HoldfastErrorCode.kernelEvidence,
+                            msg: "cannot prove no live container holds the address: kernel scan incomplete",
+                            details: "\(e); nothing was allocated")
         case let e as IPAMConfigError:
             return .invalidConfig("invalid ipam configuration", details: e.description)
         case let e as IPAMServiceError:

@@ -14,6 +14,10 @@ public enum HoldfastErrorCode {
     public static let checkFailed = 104
     /// Kernel state contradicts the store (an address configured on two holders).
     public static let addressConflict = 105
+    /// The kernel could not be read in full to prove no live container holds
+    /// the address (a namespace unreadable, the scan's cap or deadline passed):
+    /// nothing was allocated. Details name the namespace or the bound.
+    public static let kernelEvidence = 106
     /// A netlink or nftables operation failed.
     public static let kernel = 110
 }

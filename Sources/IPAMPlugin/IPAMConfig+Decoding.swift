@@ -49,6 +49,7 @@ extension IPAMConfig {
         }
         try self.init(raw: raw)
         operations = try OperationsConfig(ipamJSON: ipamJSON)
+        kernelEvidence = try KernelEvidenceConfig(ipamJSON: ipamJSON)
     }
 
     init(raw: Raw) throws(IPAMConfigError) {

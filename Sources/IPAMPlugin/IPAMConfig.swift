@@ -29,6 +29,8 @@ public struct IPAMConfig: Sendable {
     public var maxReleaseFraction: Double
     /// Rate limit, waiter cap and structured log (see `OperationsConfig`).
     public var operations = OperationsConfig()
+    /// Currency proof and namespace-scan bounds (see `KernelEvidenceConfig`).
+    public var kernelEvidence = KernelEvidenceConfig()
 
     /// Default data directory, separate from host-local's `/var/lib/cni/networks`
     /// so the two never read each other's files.

@@ -36,8 +36,10 @@ public struct HoldfastIPAMPlugin: CNIPlugin {
         do {
             let builder = IPAMResultBuilder(config: service.config)
             let dns = try builder.dns()
+            let currency = Self.currencyGuard(for: service)
             let allocation = try service.allocate(attachment, details: AttachmentDetails(
-                netns: request.environment.netns, bootID: BootID.current), requested: requested)
+                netns: request.environment.netns, bootID: BootID.current), requested: requested,
+                liveAddresses: currency.liveAddresses, beforeCommit: currency.stamp)
             return builder.result(for: allocation.leases, dns: dns)
         } catch {
             throw CNIError.from(ipam: error)
@@ -47,7 +49,21 @@ public struct HoldfastIPAMPlugin: CNIPlugin {
     public func del(_ request: CNIRequest) throws {
         let attachment = try request.environment.requireAttachment()
         let service = try Self.service(for: request.config)
-        do { try service.release(attachment) } catch { throw CNIError.from(ipam: error) }
+        let currency = Self.currencyGuard(for: service)
+        do {
+            try service.release(attachment, beforeChange: currency.checkCurrent, beforeCommit: currency.stamp)
+        } catch {
+            throw CNIError.from(ipam: error)
+        }
+    }
+
+    /// The store's currency proof, with every network namespace on the host as
+    /// the evidence when it does not match (see `CurrencyGuard`).
+    static func currencyGuard(for service: IPAMService) -> CurrencyGuard {
+        let config = service.config
+        return CurrencyGuard(proof: ProofFile(directory: config.kernelEvidence.proofDir, location: service.store.location),
+                             rangeSets: config.rangeSets, now: service.now(),
+                             evidence: { try NamespaceEvidence.read(NamespaceEvidence.scan(for: config), rangeSets: config.rangeSets) })
     }
 
     public func check(_ request: CNIRequest) throws {
