@@ -1,5 +1,6 @@
 import CNI
 import KernelInventory
+import LeaseService
 import LeaseStore
 
 extension CNIError {
@@ -12,7 +13,7 @@ extension CNIError {
         case let e as CNIError:
             return e
         case let e as OperationsError:
-            return e.cniError
+            return .tryAgainLater(e.description, details: e.description)
         case let e as NamespaceScanError:
             return CNIError(code: HoldfastErrorCode.kernelEvidence,
                             msg: "cannot prove no live container holds the address: kernel scan incomplete",
@@ -29,6 +30,8 @@ extension CNIError {
                 return CNIError(code: HoldfastErrorCode.massReleaseRefused, msg: "mass release refused", details: m)
             case .checkFailed(let m):
                 return CNIError(code: HoldfastErrorCode.checkFailed, msg: "check failed", details: m)
+            case .notReady(let m, let d):
+                return .notAvailable(m, details: d)
             }
         case let e as StoreError:
             switch e {
