@@ -69,6 +69,7 @@ let package = Package(
         .testTarget(name: "LeaseStoreTests", dependencies: ["Addressing", "IPAM", "LeaseStore"]),
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
+        .testTarget(name: "KernelInventoryTests", dependencies: ["Addressing", "KernelInventory"]),
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
         .testTarget(name: "LeaseServiceTests", dependencies: ["Addressing", "IPAM", "LeaseService", "LeaseStore"]),
         .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "BridgePlugin"]),

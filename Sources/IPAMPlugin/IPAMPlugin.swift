@@ -52,7 +52,18 @@ public struct HoldfastIPAMPlugin: CNIPlugin {
         let service = try Self.service(for: request.config)
         let currency = Self.currencyGuard(for: service)
         do {
-            try service.release(attachment, beforeChange: currency.checkCurrent, beforeCommit: currency.stamp)
+            let released = try service.release(attachment, beforeChange: currency.checkCurrent, beforeCommit: currency.stamp)
+            // A lease adopted from a namespace scan names the namespace and
+            // interface, not the container: find it by those.
+            if released.isEmpty, let netns = request.environment.netns {
+                for lease in try service.store.read({ try $0.leases() })
+                where lease.containerID.hasPrefix(IPAMService.adoptedPrefix) && lease.ifname == attachment.ifname
+                    && lease.netns.map({ AdoptedNamespace.same($0, netns) }) == true {
+                    let again = Self.currencyGuard(for: service)
+                    try service.release(Attachment(containerID: lease.containerID, ifname: lease.ifname),
+                                        beforeChange: again.checkCurrent, beforeCommit: again.stamp)
+                }
+            }
         } catch {
             throw CNIError.from(ipam: error)
         }

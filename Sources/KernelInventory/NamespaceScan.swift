@@ -71,10 +71,18 @@ public struct NamespaceScan {
         guard let nsfsDevice = Self.device(of: "\(procRoot)/self/ns/net") else {
             throw .unreadable(path: "\(procRoot)/self/ns/net", reason: "cannot stat our own namespace: errno \(errno)")
         }
+        var unidentified: [String] = []  // pids whose namespace handle we may not open
         for path in candidates {
             var st = stat()
             guard stat(path, &st) == 0 else {
                 if errno == ENOENT || errno == ESRCH { skipped.append(path); continue }
+                if (errno == EACCES || errno == EPERM), let pid = procPID(path) {
+                    unidentified.append(pid)
+                    if order.count + unidentified.count > maxNamespaces {
+                        throw .tooManyNamespaces(found: order.count + unidentified.count, limit: maxNamespaces)
+                    }
+                    continue
+                }
                 throw .unreadable(path: path, reason: "stat: \(String(cString: strerror(errno)))")
             }
             // Not on nsfs: an unmounted mount point (what `ip netns delete` or a
@@ -84,7 +92,9 @@ public struct NamespaceScan {
             if paths[id] == nil {
                 paths[id] = path
                 order.append(id)
-                if order.count > maxNamespaces { throw .tooManyNamespaces(found: order.count, limit: maxNamespaces) }
+                if order.count + unidentified.count > maxNamespaces {
+                    throw .tooManyNamespaces(found: order.count + unidentified.count, limit: maxNamespaces)
+                }
             }
         }
         let own = Self.identity(of: "/proc/thread-self/ns/net")
@@ -106,7 +116,36 @@ public struct NamespaceScan {
                 }
             }
         }
+        // Processes whose namespace we may not open (ptrace access check): read
+        // their addresses from /proc/PID/net instead; they may duplicate a
+        // namespace read above, which only repeats an address.
+        for pid in unidentified {
+            if clock.now > deadline {
+                throw .deadlineExceeded(read: read, total: order.count + unidentified.count,
+                                        limitMs: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+            }
+            let path = "\(procRoot)/\(pid)/ns/net"
+            do {
+                let addresses = try ProcNetAddresses.read(procRoot: procRoot, pid: pid)
+                read += 1
+                for a in addresses where !KernelInventory.isLinkLocal(a.address) && wanted(a.address) {
+                    found.append(ScannedAddress(address: a.address, netnsPath: path, ifname: a.ifname, ifindex: 0, inode: 0))
+                }
+            } catch {
+                switch error {
+                case .gone: skipped.append(path)
+                case .unreadable(let why): throw .unreadable(path: path, reason: why)
+                }
+            }
+        }
         return Result(addresses: found, namespacesRead: read, skipped: skipped)
+    }
+
+    /// The pid in `<procRoot>/<pid>/ns/net`, nil for other paths.
+    private func procPID(_ path: String) -> String? {
+        guard path.hasPrefix(procRoot + "/"), path.hasSuffix("/ns/net") else { return nil }
+        let pid = path.dropFirst(procRoot.count + 1).dropLast("/ns/net".count)
+        return pid.isEmpty || !pid.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) ? nil : String(pid)
     }
 
     /// Every path that may name a network namespace, directories first.

@@ -15,17 +15,7 @@ import subprocess
 
 import pytest
 
-from cnitool import REF_DIR, Netns, binary, leases, run_plugin, sh, unique
-
-PROOF_DIR = "/run/holdfast/proof"
-
-
-def proof_path(data_dir, network):
-    """The ProofFile of a network, as the plugin names it (FNV-1a of the store path)."""
-    h = 0xcbf29ce484222325
-    for b in f"{data_dir}/{network}/leases.db".encode():
-        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-    return f"{PROOF_DIR}/{network}.{h:x}"
+from cnitool import REF_DIR, binary, leases, proof_path, remove_proofs, run_plugin, sh, unique
 
 
 def live_address(ctr, ifname="eth0"):
@@ -34,7 +24,8 @@ def live_address(ctr, ifname="eth0"):
 
 
 def main_conf(kind, ipam, master):
-    conf = {"cniVersion": "1.1.0", "name": unique("mp"), "type": kind, "ipam": ipam}
+    # Debian's reference plugins speak CNI up to 1.0.0.
+    conf = {"cniVersion": "1.0.0", "name": unique("mp"), "type": kind, "ipam": ipam}
     if kind == "macvlan":
         conf.update(master=master, mode="bridge")
     elif kind == "ipvlan":
@@ -134,15 +125,22 @@ def run_steps(kind, ipam_type, subnet, data_dir, node, containers, master):
         # The originals keep their addresses.
         for c in originals:
             assert live_address(c) == live[c.name], (kind, ipam_type, damage, c.name)
-    return conf, reused
+    return conf, reused, originals
 
 
 HOST_KERNEL_LACKS_IPVLAN = "host kernel lacks CONFIG_IPVLAN; runs in the VM lane"
 
 
 def host_has_ipvlan():
-    return os.path.exists("/sys/module/ipvlan") or subprocess.run(
-        ["modprobe", "-n", "ipvlan"], capture_output=True).returncode == 0
+    """Tries to create an ipvlan link in a throwaway namespace (removed by name)."""
+    probe = unique("hfivp")
+    sh("ip", "netns", "add", probe)
+    try:
+        sh("ip", "-n", probe, "link", "add", "hfm", "type", "veth", "peer", "name", "hfp")
+        return subprocess.run(["ip", "-n", probe, "link", "add", "hfiv", "link", "hfm", "type", "ipvlan", "mode", "l2"],
+                              capture_output=True).returncode == 0
+    finally:
+        subprocess.run(["ip", "netns", "del", probe], capture_output=True)
 
 
 @pytest.mark.parametrize("kind", ["macvlan", "ipvlan", "ptp"])
@@ -150,13 +148,23 @@ def test_holdfast_ipam_never_reuses_a_live_address(kind, data_dir, node, contain
     if kind == "ipvlan" and not host_has_ipvlan():
         pytest.skip(HOST_KERNEL_LACKS_IPVLAN)
     subnet = {"macvlan": "10.231.1.0/24", "ipvlan": "10.231.2.0/24", "ptp": "10.231.3.0/24"}[kind]
-    conf, reused = run_steps(kind, "holdfast-ipam", subnet, data_dir, node, containers, master)
+    conf, reused, _ = run_steps(kind, "holdfast-ipam", subnet, data_dir, node, containers, master)
     print(f"{kind} + holdfast-ipam: {len(reused)} live address(es) handed out again: {reused}")
     assert reused == [], f"{kind}: holdfast-ipam handed out live addresses: {reused}"
     # The store knows every address live in the network's containers again.
     stored = {l["address"] for l in leases(data_dir / "holdfast-ipam", conf["name"])}
     assert len(stored) >= 40
     assert os.path.exists(proof_path(data_dir / "holdfast-ipam", conf["name"]))
+    # A DEL through the main plugin releases a lease adopted from the scan (it
+    # names the namespace and interface, not the container).
+    adopted = [l for l in leases(data_dir / "holdfast-ipam", conf["name"])
+               if l["containerID"].startswith("adopted-") and l["ifname"] == "eth0"]
+    assert adopted, "the scans adopted nothing"
+    victim = adopted[0]
+    name = victim["containerID"][len("adopted-"):]
+    r = run_plugin(str(REF_DIR / kind), "DEL", conf, container_id=name, netns=f"/var/run/netns/{name}", node=node.name)
+    assert r.ok, r
+    assert victim["address"] not in {l["address"] for l in leases(data_dir / "holdfast-ipam", conf["name"])}
 
 
 @pytest.mark.parametrize("kind", ["macvlan", "ptp"])
@@ -164,7 +172,7 @@ def test_host_local_baseline_reuse_is_recorded(kind, data_dir, node, containers,
     """The same steps with host-local: it trusts its files, so it reuses live
     addresses. Recorded in the output for the comparison; never asserted."""
     subnet = {"macvlan": "10.231.11.0/24", "ptp": "10.231.13.0/24"}[kind]
-    _, reused = run_steps(kind, "host-local", subnet, data_dir, node, containers, master)
+    _, reused, _ = run_steps(kind, "host-local", subnet, data_dir, node, containers, master)
     print(f"BASELINE {kind} + host-local: {len(reused)} of 30 ADDs after store damage returned a live address: {reused}")
 
 
@@ -267,10 +275,6 @@ def test_namespace_in_teardown_is_skipped(data_dir, node, containers):
 
 @pytest.fixture(autouse=True)
 def _remove_proofs(data_dir):
+    """The stores of run_steps live one level down (data_dir/<ipam type>)."""
     yield
-    for sub in (data_dir, data_dir / "holdfast-ipam"):
-        if sub.is_dir():
-            for net in os.listdir(sub):
-                p = proof_path(sub, net)
-                if os.path.exists(p):
-                    os.unlink(p)
+    remove_proofs(data_dir / "holdfast-ipam")

@@ -13,7 +13,7 @@ cleanup() {
 fail() { echo "VMTEST FAIL $name: $*"; cleanup; exit 1; }
 data=$VMTEST_WORK/data
 net=ivnet
-conf='{"cniVersion":"1.1.0","name":"'$net'","type":"ipvlan","master":"hfivm0","mode":"l2",
+conf='{"cniVersion":"1.0.0","name":"'$net'","type":"ipvlan","master":"hfivm0","mode":"l2",
  "ipam":{"type":"holdfast-ipam","dataDir":"'$data'","quarantineSeconds":0,"ranges":[[{"subnet":"10.78.0.0/24"}]]}}'
 addr() { ip -n "$1" -4 -o addr show dev eth0 | sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p'; }
 live=""
