@@ -278,3 +278,36 @@ def _remove_proofs(data_dir):
     """The stores of run_steps live one level down (data_dir/<ipam type>)."""
     yield
     remove_proofs(data_dir / "holdfast-ipam")
+
+
+def test_ipamctl_reconcile_reads_namespaces_for_ipam_only_networks(data_dir, node, containers, master):
+    """No bridge recorded: reconcile takes its evidence from every namespace,
+    as ADD does, and --apply adopts what the store lost."""
+    conf = main_conf("macvlan", ipam_section("holdfast-ipam", data_dir, "10.231.41.0/24"), master)
+    net = conf["name"]
+    ctrs = containers(4)
+    for c in ctrs:
+        r = run_plugin(str(REF_DIR / "macvlan"), "ADD", conf, container_id=c.name, netns=c.path, node=node.name)
+        assert r.ok, r
+    live = {live_address(c) for c in ctrs}
+    store_dir = data_dir / "holdfast-ipam"
+    con = sqlite3.connect(str(store_dir / net / "leases.db"))
+    con.execute("DELETE FROM leases")
+    con.commit()
+    con.close()
+
+    def reconcile(*extra):
+        proc = node.exec(binary("ipamctl"), "reconcile", "--data-dir", str(store_dir), "--network", net, "--json",
+                         *extra, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)[0]
+
+    dry = reconcile()
+    assert dry["inventory"] == "complete", dry
+    assert {a["address"] for a in dry["plan"]["adopt"]} == live
+    assert leases(store_dir, net) == [], "a dry run changed the store"
+    applied = reconcile("--apply")
+    assert applied["applied"]
+    rows = leases(store_dir, net)
+    assert {r["address"] for r in rows} == live
+    assert all(r["containerID"].startswith("adopted-") and r["ifname"] == "eth0" and r["netns"] for r in rows), rows
