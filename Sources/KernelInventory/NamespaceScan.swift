@@ -107,7 +107,7 @@ public struct NamespaceScan {
                                         limitMs: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
             }
             let path = paths[id]!
-            switch try Self.read(path: path, isOwn: id == own, wanted: wanted) {
+            switch try Self.read(path: path, isOwn: id == own, nsfsDevice: nsfsDevice, wanted: wanted) {
             case .gone: skipped.append(path)
             case .read(let addresses):
                 read += 1
@@ -165,7 +165,7 @@ public struct NamespaceScan {
         case read([(address: IPAddress, ifname: String?, ifindex: Int)])
     }
 
-    private static func read(path: String, isOwn: Bool,
+    private static func read(path: String, isOwn: Bool, nsfsDevice: UInt64,
                              wanted: (IPAddress) -> Bool) throws(NamespaceScanError) -> Outcome {
         do {
             let socket: NetlinkSocket
@@ -186,6 +186,9 @@ public struct NamespaceScan {
         } catch let error as NetlinkError {
             // The process exited or the mount went away between listing and opening.
             if error.kind == .system && (error.errno == ENOENT || error.errno == ESRCH) { return .gone }
+            // Unmounted between our stat and open (teardown racing the scan):
+            // what we opened is the empty mount point, no longer on nsfs.
+            if case .notANetworkNamespace = error.kind, device(of: path) != nsfsDevice { return .gone }
             throw .unreadable(path: path, reason: error.description)
         } catch {
             throw .unreadable(path: path, reason: "\(error)")

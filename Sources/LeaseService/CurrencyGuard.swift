@@ -36,8 +36,9 @@ public struct CurrencyGuard {
 
     /// Whether the proof vouches for the store as committed; false while a restore marker is set.
     public func isProven(_ txn: LeaseTransaction) throws -> Bool {
-        guard try txn.meta(.restoredAt) == nil, let committed = try StoreStamp.committed(txn) else { return false }
-        return proof.read() == committed
+        guard let written = proof.read() else { return false }
+        let state = try txn.currencyState()
+        return !state.restored && StoreStamp.committed(state) == written
     }
 
     /// For ADD: proves the store current (O(1)) or scans, adopts and proves it;

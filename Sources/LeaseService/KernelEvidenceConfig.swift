@@ -42,6 +42,11 @@ public struct KernelEvidenceConfig: Sendable, Equatable {
     /// Decodes and validates `ipam.kernelEvidence`.
     /// - Throws: `IPAMConfigError` naming the field (CNI error 7).
     public init(ipamJSON: Data) throws(IPAMConfigError) {
+        // Most configs leave the section out: skip a second full decode then.
+        guard ipamJSON.firstRange(of: Data("kernelEvidence".utf8)) != nil else {
+            self.init()
+            return
+        }
         let raw: Raw
         do {
             raw = try JSONDecoder().decode(Raw.self, from: ipamJSON)

@@ -16,9 +16,9 @@ import LeaseStore
 /// and store, so networks sharing a bridge (or a data directory) never
 /// overwrite each other's proof.
 ///
-/// Written only inside the network's store lock, atomically (rename). Never
-/// fsync'd: losing it only costs the next ADD a full scan. A proof that cannot
-/// be written is logged and ignored for the same reason.
+/// Written only inside the network's store lock, in place. Never fsync'd:
+/// losing it only costs the next ADD a full scan. A proof that cannot be
+/// written is logged and ignored for the same reason.
 public struct ProofFile: Sendable {
     public static let defaultDirectory = "/run/holdfast/proof"
 
@@ -32,28 +32,52 @@ public struct ProofFile: Sendable {
         path = "\(directory)/\(location.network).\(String(hash, radix: 16))"
     }
 
-    /// The stamp last written; nil when missing or unparsable.
+    /// The stamp last written; nil when missing or unparsable. Plain syscalls:
+    /// this runs on every ADD and DEL.
     public func read() -> StoreStamp? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return StoreStamp(alias: String(decoding: data, as: UTF8.self).split(separator: "\n").first.map(String.init))
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard n > 0, n < buffer.count else { return nil }
+        let text = String(decoding: buffer[0..<n], as: UTF8.self)
+        return StoreStamp(alias: text.split(separator: "\n").first.map(String.init))
     }
 
-    /// Replaces the proof with `stamp` (write to a temporary name, then rename).
+    /// Overwrites the proof with `stamp`, in place: one fixed-size record, so
+    /// no inode is created per write (on a disk-backed `/run` that is the
+    /// dominant cost). Safe without a rename because the proof is read and
+    /// written only under the network's store lock; a write torn by a crash
+    /// does not parse, which makes the next ADD scan.
     public func write(_ stamp: StoreStamp) {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-            let temporary = "\(path).tmp\(getpid())"
-            try Data((stamp.alias + "\n").utf8).write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, path) == 0 else {
-                let code = errno
-                unlink(temporary)
-                throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
+        var fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        if fd < 0 && errno == ENOENT {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                StderrLog.line("cannot create \(directory): \(error); the next ADD scans the kernel")
+                return
             }
-        } catch {
-            StderrLog.line("cannot write store proof \(path): \(error); the next ADD scans the kernel")
+            fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        }
+        guard fd >= 0 else {
+            StderrLog.line("cannot write store proof \(path): errno \(errno); the next ADD scans the kernel")
+            return
+        }
+        defer { close(fd) }
+        var record = Array((stamp.alias + "\n").utf8)
+        if record.count < Self.recordSize { record += [UInt8](repeating: UInt8(ascii: " "), count: Self.recordSize - record.count) }
+        let written = record.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        if written != record.count || (record.count > Self.recordSize && ftruncate(fd, off_t(record.count)) != 0) {
+            StderrLog.line("cannot write store proof \(path): errno \(errno); the next ADD scans the kernel")
+            unlink(path)
         }
     }
+
+    /// Every proof is padded to this size, so an overwrite never leaves a tail.
+    static let recordSize = 160
 
     /// Removes the proof (the next allocation then scans).
     public func remove() { unlink(path) }

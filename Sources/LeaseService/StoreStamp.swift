@@ -41,22 +41,29 @@ public struct StoreStamp: Equatable, Sendable {
     /// The committed state, as the next transaction will see it; nil for a store
     /// no plugin has stamped yet.
     public static func committed(_ txn: LeaseTransaction) throws -> StoreStamp? {
-        guard let id = try txn.meta(.storeID) else { return nil }
-        return StoreStamp(storeID: id, generation: try txn.generation(), leaseCount: try txn.leaseCount(),
-                          leaseEpoch: try txn.leaseEpoch())
+        try committed(txn.currencyState())
+    }
+
+    /// The committed stamp in `state`; nil for a store no plugin has stamped yet.
+    public static func committed(_ state: CurrencyState) -> StoreStamp? {
+        guard let id = state.storeID else { return nil }
+        return StoreStamp(storeID: id, generation: state.generation, leaseCount: state.leaseCount,
+                          leaseEpoch: state.leaseEpoch)
     }
 
     /// The state this transaction will commit (see `PendingGeneration` for why
     /// the generation is known before COMMIT). Call it last in the transaction.
     public static func pending(_ txn: LeaseTransaction) throws -> StoreStamp {
-        var id = try txn.meta(.storeID)
-        if id == nil {
+        var state = try txn.currencyState()
+        if state.storeID == nil {
             var generator = SystemRandomNumberGenerator()
-            id = (0..<4).map { _ in String(UInt32.random(in: .min ... .max, using: &generator), radix: 16) }.joined()
+            let id = (0..<4).map { _ in String(UInt32.random(in: .min ... .max, using: &generator), radix: 16) }.joined()
             try txn.setMeta(.storeID, id)
+            state.storeID = id
         }
         let generation = try txn.reserveCommitGeneration()
-        return StoreStamp(storeID: id!, generation: generation.value, leaseCount: try txn.leaseCount(),
-                          leaseEpoch: try txn.leaseEpoch())
+        // Writing meta rows changes neither the lease count nor the lease epoch.
+        return StoreStamp(storeID: state.storeID!, generation: generation.value, leaseCount: state.leaseCount,
+                          leaseEpoch: state.leaseEpoch)
     }
 }
