@@ -18,6 +18,7 @@ is timed). Every namespace it creates is named hfev<tag>*, and removed by name.
 import ctypes
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,6 +33,12 @@ PROOF_DIR = "/run/holdfast/proof"
 libc = ctypes.CDLL("libc.so.6", use_errno=True)
 tag = uuid.uuid4().hex[:6]
 created = []
+cpu = {}   # binary -> CPU seconds (user+sys) of each timed ADD, for the CPU medians
+
+
+def child_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def netns(name):
@@ -50,11 +57,14 @@ def proof_path(data_dir, network):
 def run(binary, verb, conf, cid, path):
     env = {"CNI_COMMAND": verb, "CNI_CONTAINERID": cid, "CNI_IFNAME": "eth0", "CNI_NETNS": path, "CNI_PATH": BIN,
            "PATH": os.environ["PATH"]}
+    c = child_cpu()
     t = time.perf_counter()
     p = subprocess.run([binary], input=conf, env=env, capture_output=True)
     dt = time.perf_counter() - t
     if p.returncode != 0:
         raise SystemExit(f"{binary} {verb} failed: {p.stdout!r} {p.stderr!r}")
+    if verb == "ADD":
+        cpu.setdefault(binary, []).append(child_cpu() - c)
     return dt
 
 
@@ -140,12 +150,20 @@ def main():
                 rounds["baseline"].append(cycle(os.path.join(BASE, "holdfast-ipam"),
                                                 ipam_conf(data_dir, base_net, "10.232.8.0/22"), probe, samples))
         mine = statistics.median(rounds["this build"])
+        cpu.clear()
+        for i in range(samples):
+            for b, c in ((ipam, conf),) + (((os.path.join(BASE, "holdfast-ipam"),
+                                              ipam_conf(data_dir, f"evb{tag}", "10.232.8.0/22")),) if BASE else ()):
+                run(b, "ADD", c, f"cpu{i}", probe)
+                run(b, "DEL", c, f"cpu{i}", probe)
+        cpu_line = "; CPU per ADD median " + ", ".join(
+            f"{'this build' if b == ipam else 'baseline'} {statistics.median(v) * 1000:5.2f} ms" for b, v in cpu.items())
         if BASE:
             base = statistics.median(rounds["baseline"])
             lines.append(f"IPAM-only ADD, matching proof: median {mine:6.2f} ms vs baseline {base:6.2f} ms "
-                         f"({mine / base:4.2f}x) [{BASE}]")
+                         f"({mine / base:4.2f}x) [{BASE}]" + cpu_line)
         else:
-            lines.append(f"IPAM-only ADD, matching proof: median {mine:6.2f} ms (no HOLDFAST_BASELINE_BIN_DIR given)")
+            lines.append(f"IPAM-only ADD, matching proof: median {mine:6.2f} ms (no HOLDFAST_BASELINE_BIN_DIR given)" + cpu_line)
 
         # 3. Bridge ADD, one network on a bridge vs two sharing it (ADDs alternate).
         def bridge_conf(name, bridge, subnet):
