@@ -118,14 +118,14 @@ def proof_path(data_dir, network):
     return f"{PROOF_DIR}/{network}.{h:x}"
 
 
-def remove_proofs(data_dir):
-    """Removes, by name, the proof files of the stores under `data_dir`."""
-    if not os.path.isdir(data_dir):
-        return
-    for network in os.listdir(data_dir):
-        p = proof_path(data_dir, network)
-        if os.path.exists(p):
-            os.unlink(p)
+def remove_proofs(root):
+    """Removes, by name, the proof files of every store under `root` (any depth)."""
+    for parent, _, files in os.walk(str(root)):
+        if "leases.db" in files or "lock" in files:
+            data_dir, network = os.path.split(parent.rstrip("/"))
+            p = proof_path(data_dir, network)
+            if os.path.exists(p):
+                os.unlink(p)
 
 
 def delete_link(name):
