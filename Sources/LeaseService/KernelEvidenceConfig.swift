@@ -47,11 +47,8 @@ public struct KernelEvidenceConfig: Sendable, Equatable {
             self.init()
             return
         }
-        let raw: Raw
-        do {
-            raw = try JSONDecoder().decode(Raw.self, from: ipamJSON)
-        } catch {
-            throw IPAMConfigError(field: "ipam.kernelEvidence", problem: "cannot decode: \(IPAMConfig.describe(error))")
+        let raw = try LooseDecoding.decode(Raw.self, from: ipamJSON) {
+            IPAMConfigError(field: "ipam.kernelEvidence", problem: "cannot decode: \(LooseDecoding.describe($0))")
         }
         let section = raw.kernelEvidence
         self.init()
