@@ -75,7 +75,12 @@ public struct HoldfastIPAMPlugin: CNIPlugin {
         let config = service.config
         return CurrencyGuard(proof: ProofFile(directory: config.kernelEvidence.proofDir, location: service.store.location),
                              rangeSets: config.rangeSets, now: service.now(),
-                             evidence: { try NamespaceEvidence.read(NamespaceEvidence.scan(for: config), rangeSets: config.rangeSets) })
+                             evidence: {
+                                 // Cluster mode allocates from claimed blocks, not `rangeSets`: the
+                                 // scan has no ranges to look for there yet, so it is not run.
+                                 guard config.cluster == nil else { return KernelEvidence(observed: []) }
+                                 return try NamespaceEvidence.read(NamespaceEvidence.scan(for: config), rangeSets: config.rangeSets)
+                             })
     }
 
     public func check(_ request: CNIRequest) throws {

@@ -13,9 +13,9 @@ import Foundation
 ///                                   "proofDir": "/run/holdfast/proof"} }
 /// ```
 public struct KernelEvidenceConfig: Sendable, Equatable {
-    /// More distinct network namespaces than this fails the ADD (CNI error 106).
+    /// More distinct network namespaces than this fails the ADD (CNI error 107).
     public var maxNamespaces: Int
-    /// A scan still running after this fails the ADD (CNI error 106).
+    /// A scan still running after this fails the ADD (CNI error 107).
     public var timeout: Duration
     /// Directory of the `ProofFile`s; must be on a filesystem a reboot empties.
     public var proofDir: String

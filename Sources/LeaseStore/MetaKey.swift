@@ -35,6 +35,10 @@ public struct MetaKey: RawRepresentable, Hashable, Sendable, CustomStringConvert
     /// The allocation rate limiter's bucket.
     public static let rateTokens = MetaKey(rawValue: "rate_tokens")
     public static let rateAtMs = MetaKey(rawValue: "rate_at_ms")
+    /// Cluster mode: set when etcd gives a block this node holds to another node,
+    /// and the boot id whose blocks were last checked against etcd.
+    public static let clusterConflict = MetaKey(rawValue: "cluster_conflict")
+    public static let clusterVerifiedBoot = MetaKey(rawValue: "cluster_verified_boot")
     /// Lifetime counters for metrics.
     public static let allocationsTotal = MetaKey(rawValue: "stats_allocations_total")
     public static let releasesTotal = MetaKey(rawValue: "stats_releases_total")

@@ -224,7 +224,7 @@ def scan_conf(data_dir, **evidence):
 
 def scan_must_fail(conf, ctr, node, data_dir, words):
     r = ipam_add(conf, ctr, node)
-    assert not r.ok and r.json["code"] == 106, r
+    assert not r.ok and r.json["code"] == 107, r
     assert all(w in r.json["msg"] + r.json.get("details", "") for w in words), r.json
     stored = leases(data_dir, conf["name"]) if (data_dir / conf["name"]).exists() else []
     assert stored == [], "an ADD that could not read the kernel allocated anyway"
