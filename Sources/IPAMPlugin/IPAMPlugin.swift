@@ -40,7 +40,7 @@ public struct HoldfastIPAMPlugin: CNIPlugin {
             let currency = Self.currencyGuard(for: service)
             let allocation = try service.allocate(attachment, details: AttachmentDetails(
                 netns: request.environment.netns, bootID: BootID.current), requested: requested,
-                liveAddresses: currency.liveAddresses, beforeCommit: currency.stamp)
+                liveAddresses: { try currency?.liveAddresses($0) ?? [] }, beforeCommit: { try currency?.stamp($0) })
             return builder.result(for: allocation.leases, dns: dns)
         } catch {
             throw CNIError.from(ipam: error)
@@ -52,7 +52,8 @@ public struct HoldfastIPAMPlugin: CNIPlugin {
         let service = try Self.service(for: request.config)
         let currency = Self.currencyGuard(for: service)
         do {
-            let released = try service.release(attachment, beforeChange: currency.checkCurrent, beforeCommit: currency.stamp)
+            let released = try service.release(attachment, beforeChange: { try currency?.checkCurrent($0) },
+                                               beforeCommit: { try currency?.stamp($0) })
             // A lease adopted from a namespace scan names the namespace and
             // interface, not the container: find it by those.
             if released.isEmpty, let netns = request.environment.netns {
@@ -61,7 +62,7 @@ public struct HoldfastIPAMPlugin: CNIPlugin {
                     && lease.netns.map({ AdoptedNamespace.same($0, netns) }) == true {
                     let again = Self.currencyGuard(for: service)
                     try service.release(Attachment(containerID: lease.containerID, ifname: lease.ifname),
-                                        beforeChange: again.checkCurrent, beforeCommit: again.stamp)
+                                        beforeChange: { try again?.checkCurrent($0) }, beforeCommit: { try again?.stamp($0) })
                 }
             }
         } catch {
@@ -70,17 +71,15 @@ public struct HoldfastIPAMPlugin: CNIPlugin {
     }
 
     /// The store's currency proof, with every network namespace on the host as
-    /// the evidence when it does not match (see `CurrencyGuard`).
-    static func currencyGuard(for service: IPAMService) -> CurrencyGuard {
+    /// the evidence when it does not match (see `CurrencyGuard`). None for
+    /// cluster networks: they allocate from claimed blocks, not `rangeSets`, so
+    /// the scan has no ranges to look for there yet.
+    static func currencyGuard(for service: IPAMService) -> CurrencyGuard? {
         let config = service.config
+        guard config.cluster == nil else { return nil }
         return CurrencyGuard(proof: ProofFile(directory: config.kernelEvidence.proofDir, location: service.store.location),
                              rangeSets: config.rangeSets, now: service.now(),
-                             evidence: {
-                                 // Cluster mode allocates from claimed blocks, not `rangeSets`: the
-                                 // scan has no ranges to look for there yet, so it is not run.
-                                 guard config.cluster == nil else { return KernelEvidence(observed: []) }
-                                 return try NamespaceEvidence.read(NamespaceEvidence.scan(for: config), rangeSets: config.rangeSets)
-                             })
+                             evidence: { try NamespaceEvidence.read(NamespaceEvidence.scan(for: config), rangeSets: config.rangeSets) })
     }
 
     public func check(_ request: CNIRequest) throws {
