@@ -23,13 +23,15 @@ let package = Package(
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
         // Headers only: libnftables is dlopen()ed on first use (see Sources/CNftables/shim.h).
         .systemLibrary(name: "CNftables", providers: [.apt(["libnftables-dev"])]),
+        // SQLite's unix VFS minus a directory fsync per process (see its header).
+        .target(name: "CSQLiteVFS", dependencies: ["CSQLite"]),
 
         // Pure value types: IPv4/IPv6 addresses, CIDR prefixes, MAC addresses.
         .target(name: "Addressing"),
         // Pure IPAM core: ranges, range sets, allocator, leases, reconcile planning.
         .target(name: "IPAM", dependencies: ["Addressing"]),
         // Durable lease store: SQLite (WAL, synchronous=FULL) under an flock'd lock file.
-        .target(name: "LeaseStore", dependencies: ["Addressing", "IPAM", "CSQLite"]),
+        .target(name: "LeaseStore", dependencies: ["Addressing", "IPAM", "CSQLite", "CSQLiteVFS"]),
         // The CNI protocol: environment, config, results per version, errors, dispatcher.
         .target(name: "CNI", dependencies: ["Addressing"]),
         // Typed netlink over libmnl: links, addresses, routes, neighbours, namespaces.

@@ -8,7 +8,9 @@ import Glibc
 /// Contracts:
 /// - Durability: SQLite in WAL mode with `synchronous=FULL`, so `write` returns
 ///   only after its COMMIT is fsync'd; a lease survives `kill -9` and power loss
-///   once the plugin has printed its result.
+///   once the plugin has printed its result. The WAL and its index persist
+///   between processes (no checkpoint or delete on close), so a steady-state
+///   run that commits once pays exactly one fsync.
 /// - Concurrency: writers serialise on an flock (`write`); readers take no lock
 ///   and see a consistent WAL snapshot (`read`), so listings never hold up ADD/DEL.
 /// - Safety: a file that is not a valid Holdfast store is reported as
@@ -36,6 +38,13 @@ public final class LeaseStore {
     /// SQLite's own retry budget for SQLITE_BUSY outside `write` (a reader
     /// meeting a checkpoint or WAL recovery): short, so a reader never stalls.
     static let readerBusyTimeoutMs: Int32 = 200
+
+    /// WAL size (bytes) past which a commit checkpoints and truncates it. Every
+    /// process that opens the store reads the whole WAL once (SQLite rebuilds
+    /// its index), so the bound is small; each truncation costs the next commit
+    /// a WAL-header fsync, so it is not tiny either (≈ one truncation per dozen
+    /// ADD/DEL runs; docs/benchmarks.md).
+    static let walTruncateBytes: Int64 = 256 * 1024
 
     init(location: StoreLocation, connection: SQLiteConnection, readOnly: Bool) {
         self.location = location
@@ -90,6 +99,7 @@ public final class LeaseStore {
             throw .sqlite(code: SQLITE_ERROR, message: "could not switch \(path) to WAL (journal_mode is \(mode ?? "unknown"))")
         }
         try connection.exec("PRAGMA synchronous = FULL")
+        try connection.keepWriteAheadLog()
         if isNew { try createSchema(connection) } else { try ensureLeaseEpoch(connection) }
         connection.setBusyTimeout(milliseconds: readerBusyTimeoutMs)
         return LeaseStore(location: location, connection: connection, readOnly: false)
@@ -140,6 +150,10 @@ public final class LeaseStore {
                 }
                 try connection.exec("COMMIT")
                 transaction.scope.isOpen = false
+                // Durable now; bounding the WAL is housekeeping that may not fail the write.
+                if (try? Posix.fileSize(location.databasePath + "-wal")) ?? nil ?? 0 > Self.walTruncateBytes {
+                    _ = connection.truncateWriteAheadLog()
+                }
                 return result
             } catch {
                 transaction.scope.isOpen = false
