@@ -90,30 +90,24 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     /// Compact JSON with sorted keys and unescaped slashes, so output is
     /// deterministic (golden tests) and paths read naturally.
+    /// (`JSONWriter`, byte for byte what `JSONEncoder` wrote.)
     public func encoded() -> Data {
-        // Encoding a JSONValue cannot fail: every case maps to plain JSON and
-        // numbers come from JSON (finite) or from our own integers.
-        (try? JSONValue.encoder.encode(self)) ?? Data("null".utf8)
+        JSONWriter.data(self)
     }
 
-    /// Parses JSON text; malformed input throws code 6 with the parser's reason.
+    /// Parses JSON text (`JSONParser`); malformed input throws code 6 with the
+    /// parser's reason.
     public static func decode(_ bytes: Data, what: String = "JSON") throws(CNIError) -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: bytes)
+            return try JSONParser.parse(bytes)
         } catch {
-            throw .decodingFailure("error decoding \(what)", details: describe(error))
+            throw .decodingFailure("error decoding \(what)", details: error.description)
         }
     }
 
     /// Decodes a `Decodable` from this value (used for plugin-specific fields).
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try JSONDecoder().decode(T.self, from: encoded())
-    }
-
-    static var encoder: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
     }
 
     /// A readable reason for a coding error, including the field path.
