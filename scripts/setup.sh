@@ -10,6 +10,7 @@ packages=(
     iproute2 iputils-ping nftables              # tests: netns, ping, rule inspection
     containernetworking-plugins                 # the reference plugins we compare against
     procps util-linux                           # ps, flock, unshare used by tests
+    strace                                      # tests: fsync before the result
 )
 install_missing "${packages[@]}"
 if ! python3 -c 'import pytest' 2>/dev/null; then

@@ -1,0 +1,77 @@
+"""The lease is on the disk before the answer: strace shows the store's fsync
+before the result is written to stdout, and a steady-state ADD or DEL makes
+exactly one fsync-class call (issue 13)."""
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from cnitool import BIN_DIR, REF_DIR, binary, leases, unique
+
+pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed (scripts/setup.sh installs it)")
+
+SYNC = re.compile(r"^\d+\s+(fsync|fdatasync)\((\d+)<([^>]*)>\)\s+=\s+0")
+TRUNCATE = re.compile(r"^\d+\s+ftruncate\(\d+<([^>]*-wal)>, 0\)")
+RESULT = re.compile(r"^\d+\s+write\(1<[^>]*>, \"\{")
+
+
+def conf_for(data_dir):
+    return {"cniVersion": "1.0.0", "name": unique("dur"), "type": "bridge",
+            "ipam": {"type": "holdfast-ipam", "dataDir": str(data_dir), "ranges": [[{"subnet": "10.78.0.0/24"}]]}}
+
+
+def traced(tmp_path, command, conf, container_id):
+    """Runs holdfast-ipam under strace; returns (stdout, the trace's lines)."""
+    log = tmp_path / f"trace-{command}-{container_id}"
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "CNI_COMMAND": command, "CNI_CONTAINERID": container_id,
+           "CNI_IFNAME": "eth0", "CNI_NETNS": "/var/run/netns/none", "CNI_PATH": f"{BIN_DIR}:{REF_DIR}"}
+    proc = subprocess.run(["strace", "-f", "-y", "-qq", "-e", "trace=fsync,fdatasync,write,ftruncate", "-o", str(log),
+                           binary("holdfast-ipam")], input=json.dumps(conf).encode(), capture_output=True, env=env,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    return proc.stdout, log.read_text().splitlines()
+
+
+def summarise(lines):
+    """fsync-class calls (path) before and after the result, and whether the WAL was truncated."""
+    before, after, result_seen, truncated = [], [], False, False
+    for line in lines:
+        if RESULT.match(line):
+            result_seen = True
+        elif (m := SYNC.match(line)):
+            (after if result_seen else before).append(m.group(3))
+        elif TRUNCATE.match(line):
+            truncated = True
+    return before, after, result_seen, truncated
+
+
+def test_lease_is_fsynced_before_the_result_and_steady_state_pays_one_fsync(data_dir, tmp_path):
+    conf = conf_for(data_dir)
+    wal = str(data_dir / conf["name"] / "leases.db-wal")
+    steady = {"ADD": 0, "DEL": 0}
+    for i in range(24):
+        for command in ("ADD", "DEL"):
+            out, lines = traced(tmp_path, command, conf, f"d{i}")
+            before, after, result_seen, truncated = summarise(lines)
+            # Nothing is synced after the answer: all durability work precedes it.
+            assert after == [], (command, i, after)
+            if command == "ADD":
+                assert result_seen and json.loads(out)["ips"], (i, out)
+                # The commit's fsync of the WAL precedes the result.
+                assert wal in before, (i, before)
+            if i < 2:
+                continue  # the first runs create the store and its WAL
+            if not truncated and before.count(wal) == len(before):
+                steady[command] += 1
+                assert len(before) == 1, (command, i, before)
+            else:
+                # A commit that bounds the WAL checkpoints it: never more than the
+                # commit, the WAL and main-file syncs of the checkpoint, and the new
+                # WAL's header and directory on the next commit.
+                assert len(before) <= 4, (command, i, before)
+    # Most runs are steady state (one WAL truncation per dozen or so runs).
+    assert steady["ADD"] >= 15 and steady["DEL"] >= 15, steady
+    assert leases(data_dir, conf["name"]) == []
