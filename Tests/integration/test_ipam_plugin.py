@@ -315,7 +315,11 @@ def test_sigkill_mid_add_leaves_no_half_lease(data_dir):
         time.sleep((i % 8) * 0.0015)
         p.kill()
         p.wait()
-    rows = leases(data_dir, conf["name"])
+    # Under load every run can be killed before the store's schema commits: then
+    # there is no store yet ("missing"), which is also no half lease.
+    listing = ipamctl("leases", "--json", "--network", conf["name"], data_dir=data_dir, check=False)
+    assert listing.returncode == 0 or "missing" in listing.stderr, listing.stderr
+    rows = json.loads(listing.stdout) if listing.returncode == 0 else []
     assert len({r["address"] for r in rows}) == len(rows)
     for r in rows:
         assert r["containerID"].startswith("kill") and r["ifname"] == "eth0" and r["state"] == "active"

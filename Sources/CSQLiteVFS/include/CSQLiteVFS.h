@@ -2,10 +2,11 @@
 #define HOLDFAST_CSQLITEVFS_H
 
 /// Registers (once, thread-safely) the "holdfast-unix" VFS: SQLite's "unix" VFS
-/// except that a WAL file that already exists with content is opened without
-/// O_CREAT. SQLite's unix VFS fsyncs the directory on the first sync of every
-/// WAL it opened with O_CREAT, which it always asks for, so every process paid a
-/// second fsync per commit for a directory entry that was already durable.
+/// except that a WAL file that already exists is opened without O_CREAT, and
+/// one it creates has its directory fsync'd at once. SQLite's unix VFS fsyncs
+/// the directory on the first sync of every WAL it opened with O_CREAT, which
+/// it always asks for, so every process paid a second fsync per commit for a
+/// directory entry that was already durable.
 /// Returns an SQLite result code.
 int holdfast_sqlite3_register_vfs(void);
 
