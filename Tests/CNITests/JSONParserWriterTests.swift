@@ -5,6 +5,7 @@ import Foundation
 #endif
 import Testing
 @testable import CNI
+@testable import JSONCore
 
 /// The hand-written parser and writer must agree with Foundation's
 /// `JSONDecoder`/`JSONEncoder`, which they replaced on the hot path.

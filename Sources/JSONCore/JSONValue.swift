@@ -95,14 +95,10 @@ public enum JSONValue: Sendable, Hashable, Codable {
         JSONWriter.data(self)
     }
 
-    /// Parses JSON text (`JSONParser`); malformed input throws code 6 with the
-    /// parser's reason.
-    public static func decode(_ bytes: Data, what: String = "JSON") throws(CNIError) -> JSONValue {
-        do {
-            return try JSONParser.parse(bytes)
-        } catch {
-            throw .decodingFailure("error decoding \(what)", details: error.description)
-        }
+    /// Parses JSON text (`JSONParser`). The CNI target's `decode(_:what:)`
+    /// wraps this in the protocol's error (code 6).
+    public static func parse(_ bytes: Data) throws(JSONParser.Failure) -> JSONValue {
+        try JSONParser.parse(bytes)
     }
 
     /// Decodes a `Decodable` from this value (used for plugin-specific fields).
@@ -111,7 +107,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     /// A readable reason for a coding error, including the field path.
-    static func describe(_ error: any Error) -> String {
+    public static func describe(_ error: any Error) -> String {
         guard let error = error as? DecodingError else { return String(describing: error) }
         func path(_ p: [any CodingKey]) -> String {
             var s = ""

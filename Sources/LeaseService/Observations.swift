@@ -6,7 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import CNI
+import JSONCore
 
 /// Best-effort observations that do not belong in the lease transaction:
 /// errors by CNI code and the lock-wait histogram, in a tiny JSON file
@@ -81,7 +81,7 @@ public struct Observations: Codable, Sendable, Equatable {
 
     /// nil for anything that is not a well-formed observations file.
     static func parse(_ bytes: [UInt8]) -> Observations? {
-        guard let json = try? JSONValue.decode(Data(bytes)), let errors = json["errors"]?.objectValue,
+        guard let json = try? JSONValue.parse(Data(bytes)), let errors = json["errors"]?.objectValue,
               let buckets = json["lockWaitBuckets"]?.arrayValue, let sum = json["lockWaitSumSeconds"]?.doubleValue,
               let count = json["lockWaitCount"]?.intValue else { return nil }
         var value = Observations()

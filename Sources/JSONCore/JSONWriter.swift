@@ -9,8 +9,8 @@ import Foundation
 /// wrote with `[.sortedKeys, .withoutEscapingSlashes]` (a unit test compares
 /// the two), in one pass and without `Encodable`'s generic machinery, which
 /// cost every plugin run about half a million instructions per encoded value.
-enum JSONWriter {
-    static func data(_ value: JSONValue) -> Data {
+public enum JSONWriter {
+    public static func data(_ value: JSONValue) -> Data {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         write(value, to: &out)

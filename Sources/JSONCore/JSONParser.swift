@@ -15,16 +15,16 @@ import Foundation
 /// optional surrounding whitespace, strings in valid UTF-8 with JSON escapes,
 /// numbers in JSON's grammar; duplicate keys keep the last value, as
 /// `JSONDecoder` does.
-struct JSONParser {
+public struct JSONParser {
     /// Why the text is not JSON, with the byte offset where it stopped.
-    struct Failure: Error, CustomStringConvertible {
-        let reason: String
-        let offset: Int
-        var description: String { "\(reason) at byte \(offset)" }
+    public struct Failure: Error, CustomStringConvertible {
+        public let reason: String
+        public let offset: Int
+        public var description: String { "\(reason) at byte \(offset)" }
     }
 
     /// Nesting deeper than this is refused rather than recursed into.
-    static let maxDepth = 512
+    public static let maxDepth = 512
 
     private let bytes: [UInt8]
     private var index = 0
@@ -32,7 +32,7 @@ struct JSONParser {
     private init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     /// Parses one JSON document.
-    static func parse(_ data: Data) throws(Failure) -> JSONValue {
+    public static func parse(_ data: Data) throws(Failure) -> JSONValue {
         var parser = JSONParser([UInt8](data))
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
