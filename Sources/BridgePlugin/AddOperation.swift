@@ -23,7 +23,7 @@ struct AddOperation {
     init(request: CNIRequest) throws {
         self.request = request
         attachment = try request.environment.requireAttachment()
-        config = try BridgeConfig(json: request.config.bytes)
+        config = try BridgeConfig(config: request.config.raw)
         guard let netns = request.environment.netns else {
             throw CNIError.invalidEnvironment("required env variables [CNI_NETNS] missing")
         }

@@ -5,18 +5,19 @@ import Foundation
 #endif
 import Addressing
 import IPAM
+import JSONCore
 
 extension IPAMConfig {
     /// The raw JSON shape, decoded leniently (every field optional) so that
     /// validation below can name the exact field that is wrong.
-    struct Raw: Decodable {
-        struct RawRange: Decodable {
+    struct Raw {
+        struct RawRange {
             var subnet: String?
             var rangeStart: String?
             var rangeEnd: String?
             var gateway: String?
         }
-        struct RawRoute: Decodable {
+        struct RawRoute {
             var dst: String?
             var gw: String?
         }
@@ -33,6 +34,42 @@ extension IPAMConfig {
         var lockTimeoutMs: Int?
         var quarantineSeconds: Int?
         var maxReleaseFraction: Double?
+
+        init(json: JSONValue) throws(IPAMConfigError) {
+            let f = try IPAMFields(json, path: "ipam")
+            type = try f.string("type")
+            if let sets = try f.array("ranges") {
+                var parsed: [[RawRange]] = []
+                for (set, setPath) in sets {
+                    guard let items = set.arrayValue else { throw IPAMFields.mismatch(setPath, "an array", set) }
+                    var ranges: [RawRange] = []
+                    for (j, item) in items.enumerated() {
+                        let r = try IPAMFields(item, path: "\(setPath)[\(j)]")
+                        ranges.append(RawRange(subnet: try r.string("subnet"), rangeStart: try r.string("rangeStart"),
+                                               rangeEnd: try r.string("rangeEnd"), gateway: try r.string("gateway")))
+                    }
+                    parsed.append(ranges)
+                }
+                ranges = parsed
+            }
+            subnet = try f.string("subnet")
+            rangeStart = try f.string("rangeStart")
+            rangeEnd = try f.string("rangeEnd")
+            gateway = try f.string("gateway")
+            if let items = try f.array("routes") {
+                var parsed: [RawRoute] = []
+                for (item, itemPath) in items {
+                    let r = try IPAMFields(item, path: itemPath)
+                    parsed.append(RawRoute(dst: try r.string("dst"), gw: try r.string("gw")))
+                }
+                routes = parsed
+            }
+            dataDir = try f.string("dataDir")
+            resolvConf = try f.string("resolvConf")
+            lockTimeoutMs = try f.int("lockTimeoutMs")
+            quarantineSeconds = try f.int("quarantineSeconds")
+            maxReleaseFraction = try f.double("maxReleaseFraction")
+        }
     }
 
     /// Decodes and validates the `ipam` object of a network config.
@@ -41,14 +78,20 @@ extension IPAMConfig {
     ///   outside their subnet, mixed families in one range set, overlapping
     ///   range sets, a relative `dataDir`, or no ranges at all.
     public init(ipamJSON: Data) throws(IPAMConfigError) {
-        let raw: Raw
+        let json: JSONValue
         do {
-            raw = try JSONDecoder().decode(Raw.self, from: ipamJSON)
+            json = try JSONValue.parse(ipamJSON)
         } catch {
-            throw IPAMConfigError(field: "ipam", problem: "cannot decode: \(Self.describe(error))")
+            throw IPAMConfigError(field: "ipam", problem: "cannot decode: \(error)")
         }
-        try self.init(raw: raw)
-        operations = try OperationsConfig(ipamJSON: ipamJSON)
+        try self.init(ipam: json)
+    }
+
+    /// Decodes and validates an already parsed `ipam` object (the plugins have
+    /// it from the network config; no re-encoding, no second parse).
+    public init(ipam json: JSONValue) throws(IPAMConfigError) {
+        try self.init(raw: Raw(json: json))
+        operations = try OperationsConfig(ipam: json)
     }
 
     init(raw: Raw) throws(IPAMConfigError) {
@@ -137,16 +180,4 @@ extension IPAMConfig {
     }
 
     static func quote(_ s: String?) -> String { s.map { "\"\($0)\"" } ?? "(missing)" }
-
-    static func describe(_ error: Error) -> String {
-        switch error {
-        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c), DecodingError.dataCorrupted(let c):
-            let path = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-            return "\(path.isEmpty ? "" : "at \(path.dropFirst(path.hasPrefix(".") ? 1 : 0)): ")\(c.debugDescription)"
-        case DecodingError.keyNotFound(let k, _):
-            return "missing key \(k.stringValue)"
-        default:
-            return "\(error)"
-        }
-    }
 }
