@@ -20,8 +20,11 @@ let package = Package(
     ],
     targets: [
         // System libraries from Debian (installed by scripts/setup.sh).
-        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+        // No pkgConfig: Debian installs both in the default library path, and the
+        // -L/usr/lib/<triplet> pkg-config adds would come before the directory
+        // scripts/build.sh uses to link libsqlite3 statically.
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CMnl", providers: [.apt(["libmnl-dev"])]),
         // Headers only: libnftables is dlopen()ed on first use (see Sources/CNftables/shim.h).
         .systemLibrary(name: "CNftables", providers: [.apt(["libnftables-dev"])]),
         // SQLite's unix VFS minus a directory fsync per process (see its header).

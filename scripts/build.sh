@@ -2,23 +2,27 @@
 # Release build of the four binaries, statically linked against the Swift
 # runtime so they run on hosts without a Swift toolchain.
 #
-# libstdc++ (which the Swift runtime needs) is linked statically too: the
-# dynamic loader's symbol lookups for libstdc++.so were about a third of a
-# plugin's start-up (docs/benchmarks.md). A directory holding only
-# libstdc++.a, searched first, makes the linker pick the archive.
-# holdfast-ipam is a fully static executable (Package.swift).
+# libstdc++ (which the Swift runtime needs) and libsqlite3 are linked
+# statically too: the dynamic loader's symbol lookups in libstdc++.so and
+# libsqlite3.so were about a third of a plugin's start-up (docs/benchmarks.md).
+# A directory holding only their archives, searched before the system's, makes
+# the linker pick them. holdfast-ipam is a fully static executable
+# (Package.swift); libmnl has no archive in Debian, so holdfast links it
+# dynamically.
 source "$(dirname "$0")/lib.sh"
 cd "$HOLDFAST_ROOT"
 static_libs="$HOLDFAST_ROOT/.build/static-libs"
 mkdir -p "$static_libs"
 libstdcxx="$(find /usr/lib/gcc/x86_64-linux-gnu /usr/lib/gcc/aarch64-linux-gnu -name libstdc++.a 2>/dev/null | sort -V | tail -1 || true)"
-link_flags=()
-if [ -n "$libstdcxx" ]; then
-    ln -sfn "$libstdcxx" "$static_libs/libstdc++.a"
-    link_flags=(-Xlinker "-L$static_libs")
-else
-    log "no libstdc++.a found: linking libstdc++ dynamically"
-fi
+libsqlite="$(dpkg -L libsqlite3-dev 2>/dev/null | grep '/libsqlite3\.a$' | head -1 || true)"
+for archive in "$libstdcxx" "$libsqlite"; do
+    if [ -n "$archive" ] && [ -f "$archive" ]; then
+        ln -sfn "$archive" "$static_libs/$(basename "$archive")"
+    else
+        log "a static library is missing (${archive:-libstdc++.a or libsqlite3.a}): linking it dynamically"
+    fi
+done
+link_flags=(-Xlinker "-L$static_libs")
 log "building release binaries (--static-swift-stdlib)"
 # (pipefail: the build's status is the pipeline's; the filter drops glibc's
 # link-time notes about NSS and mktemp in Foundation's static archive.)
