@@ -65,3 +65,11 @@ int holdfast_sqlite3_register_vfs(void) {
     pthread_once(&register_once, register_vfs);
     return register_rc;
 }
+
+int holdfast_sqlite3_sync_wal(sqlite3 *db) {
+    sqlite3_file *wal = 0;
+    int rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+    if (rc != SQLITE_OK) return rc;
+    if (!wal || !wal->pMethods) return SQLITE_OK;
+    return wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+}

@@ -6,8 +6,9 @@ import Glibc
 /// The durable record of which attachment holds which address on one network.
 ///
 /// Contracts:
-/// - Durability: SQLite in WAL mode with `synchronous=FULL`, so `write` returns
-///   only after its COMMIT is fsync'd; a lease survives `kill -9` and power loss
+/// - Durability: SQLite in WAL mode; `write` returns only after its COMMIT is
+///   fsync'd (the WAL is fdatasync'd after the flock is released, so writers do
+///   not wait for each other's fsync); a lease survives `kill -9` and power loss
 ///   once the plugin has printed its result. The WAL and its index persist
 ///   between processes (no checkpoint or delete on close), so a steady-state
 ///   run that commits once pays exactly one fsync.
@@ -98,7 +99,12 @@ public final class LeaseStore {
         guard mode == "wal" else {
             throw .sqlite(code: SQLITE_ERROR, message: "could not switch \(path) to WAL (journal_mode is \(mode ?? "unknown"))")
         }
-        try connection.exec("PRAGMA synchronous = FULL")
+        // NORMAL: COMMIT does not fsync; `write` fdatasyncs the WAL itself after
+        // releasing the flock, before it returns, so concurrent writers do not
+        // queue behind each other's fsync and the commit is still durable
+        // before any caller answers. A checkpoint still syncs the WAL before
+        // and the main file after copying.
+        try connection.exec("PRAGMA synchronous = NORMAL")
         try connection.keepWriteAheadLog()
         if isNew { try createSchema(connection) } else { try ensureLeaseEpoch(connection) }
         connection.setBusyTimeout(milliseconds: readerBusyTimeoutMs)
@@ -132,7 +138,7 @@ public final class LeaseStore {
         precondition(!connection.inTransaction, "LeaseStore.write called inside another transaction")
         let clock = ContinuousClock()
         let deadline = clock.now + lockTimeout
-        return try FileLock.withLock(path: location.lockPath, timeout: lockTimeout) { () throws -> T in
+        let result = try FileLock.withLock(path: location.lockPath, timeout: lockTimeout) { () throws -> T in
             // Holding the flock, only non-Holdfast processes or a concurrent schema
             // creation can make BEGIN IMMEDIATE busy; wait for them no longer than
             // the caller's budget allows.
@@ -161,6 +167,10 @@ public final class LeaseStore {
                 throw error
             }
         }
+        // Committed (visible to the next holder of the lock) but not yet on the
+        // disk: the fsync that makes it durable runs outside the lock.
+        try connection.syncWriteAheadLog()
+        return result
     }
 
     /// Runs `body` against one consistent snapshot (a deferred transaction over

@@ -72,6 +72,13 @@ final class SQLiteConnection {
         try exec("PRAGMA wal_autocheckpoint = 0")
     }
 
+    /// fdatasyncs the WAL: every frame this process (or any before it) wrote is
+    /// on the disk when it returns.
+    func syncWriteAheadLog() throws(StoreError) {
+        let rc = holdfast_sqlite3_sync_wal(handle)
+        guard rc == SQLITE_OK else { throw error(rc) }
+    }
+
     /// Copies the WAL into the main file and truncates it to zero bytes
     /// (`SQLITE_CHECKPOINT_TRUNCATE`), without waiting: with no busy handler a
     /// reader still using the WAL makes it give up at once (`false`), so a

@@ -10,6 +10,13 @@
 /// Returns an SQLite result code.
 int holdfast_sqlite3_register_vfs(void);
 
+/// fdatasyncs the WAL of `db`'s main database (SQLITE_FCNTL_JOURNAL_POINTER,
+/// then the file's xSync); SQLITE_OK when no WAL is open. Lets a writer that
+/// commits with synchronous=NORMAL make the commit durable after it has
+/// released its lock, before it answers.
+struct sqlite3;
+int holdfast_sqlite3_sync_wal(struct sqlite3 *db);
+
 /// The name to pass to sqlite3_open_v2.
 extern const char *const holdfast_sqlite3_vfs_name;
 
