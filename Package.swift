@@ -32,6 +32,8 @@ let package = Package(
 
         // Pure value types: IPv4/IPv6 addresses, CIDR prefixes, MAC addresses.
         .target(name: "Addressing"),
+        // The release version, one string literal (read by scripts/package.sh too).
+        .target(name: "HoldfastVersion"),
         // Pure IPAM core: ranges, range sets, allocator, leases, reconcile planning.
         .target(name: "IPAM", dependencies: ["Addressing"]),
         // Durable lease store: SQLite (WAL, synchronous=FULL) under an flock'd lock file.
@@ -54,20 +56,21 @@ let package = Package(
                                                    "IPAMPlugin", "KernelInventory", "CNftables"]),
         // ipamctl's commands as a library so tests can drive them.
         .target(name: "IpamctlKit", dependencies: [
-            "Addressing", "IPAM", "LeaseStore", "LeaseService", "Netlink", "KernelInventory",
+            "Addressing", "IPAM", "LeaseStore", "LeaseService", "Netlink", "KernelInventory", "HoldfastVersion",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The OOM watchdog.
         .target(name: "Watchdog", dependencies: [
+            "HoldfastVersion",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Thin executables.
-        .executableTarget(name: "holdfast", dependencies: ["BridgePlugin", "IPAMPlugin", "CNI"]),
+        .executableTarget(name: "holdfast", dependencies: ["BridgePlugin", "IPAMPlugin", "CNI", "HoldfastVersion"]),
         // Fully static in release builds: it needs neither libmnl nor dlopen, and
         // a static executable skips the dynamic loader, about a third of a
         // plugin run's instructions (docs/benchmarks.md).
-        .executableTarget(name: "holdfast-ipam", dependencies: ["IPAMPlugin", "CNI"],
+        .executableTarget(name: "holdfast-ipam", dependencies: ["IPAMPlugin", "CNI", "HoldfastVersion"],
                           linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
         .executableTarget(name: "ipamctl", dependencies: ["IpamctlKit"]),
         .executableTarget(name: "holdfast-watchdog", dependencies: ["Watchdog"]),

@@ -12,3 +12,5 @@ swift test 2>&1 | tee /tmp/holdfast-unit.log | grep -vE '^(\[[0-9]+/[0-9]+\]|Com
 grep -qE 'Test run with [0-9]+ tests? .*passed|Executed [0-9]+ tests?, with 0 failures' /tmp/holdfast-unit.log || { echo "unit tests did not report success" >&2; exit 1; }
 log "integration tests"
 python3 -m pytest -q -rs Tests/integration "$@"
+log "Debian package: build, lintian, install, demo, upgrade, remove, purge"
+bash "$HOLDFAST_ROOT/scripts/test-package.sh" --no-build
