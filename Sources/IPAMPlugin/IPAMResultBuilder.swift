@@ -13,8 +13,7 @@ public struct IPAMResultBuilder {
 
     public func result(for leases: [Lease], dns: CNIResult.DNS?) -> CNIResult {
         let ips = leases.sorted { $0.rangeSetIndex < $1.rangeSetIndex }.compactMap { lease -> CNIResult.IPConfig? in
-            guard lease.rangeSetIndex < config.rangeSets.count,
-                  let range = config.rangeSets[lease.rangeSetIndex].range(containing: lease.address),
+            guard let range = config.range(of: lease.address, rangeSet: lease.rangeSetIndex),
                   let address = IPNetwork(address: lease.address, prefixLength: range.subnet.prefixLength) else { return nil }
             return CNIResult.IPConfig(address: address, gateway: range.gateway)
         }

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Addressing
+import Cluster
 import IPAM
 import JSONCore
 
@@ -90,17 +91,26 @@ extension IPAMConfig {
     /// Decodes and validates an already parsed `ipam` object (the plugins have
     /// it from the network config; no re-encoding, no second parse).
     public init(ipam json: JSONValue) throws(IPAMConfigError) {
-        try self.init(raw: Raw(json: json))
+        // Cluster mode is decoded only when the section asks for it, so a
+        // node-local run pays nothing for it.
+        var cluster: ClusterConfig?
+        if let section = json["cluster"], !section.isNull {
+            do { cluster = try ClusterConfig.parse(ipamJSON: json.encoded()) } catch {
+                throw IPAMConfigError(field: error.field, problem: error.problem)
+            }
+        }
+        try self.init(raw: Raw(json: json), clusterMode: cluster != nil)
+        self.cluster = cluster
         operations = try OperationsConfig(ipam: json)
     }
 
-    init(raw: Raw) throws(IPAMConfigError) {
+    init(raw: Raw, clusterMode: Bool = false) throws(IPAMConfigError) {
         var rawSets = raw.ranges ?? []
         // host-local puts the legacy single range first.
         if let subnet = raw.subnet {
             rawSets.insert([Raw.RawRange(subnet: subnet, rangeStart: raw.rangeStart, rangeEnd: raw.rangeEnd, gateway: raw.gateway)], at: 0)
         }
-        guard !rawSets.isEmpty else {
+        guard !rawSets.isEmpty || clusterMode else {
             throw IPAMConfigError(field: "ipam.ranges", problem: "no IP ranges specified (give \"ranges\" or \"subnet\")")
         }
         var sets: [RangeSet] = []

@@ -1,0 +1,19 @@
+import Addressing
+import Cluster
+import IPAM
+
+extension IPAMConfig {
+    /// The range a leased address belongs to, for its prefix length and
+    /// gateway: the configured range, or in cluster mode the address's block
+    /// (its first host is the block's gateway on this node's bridge).
+    public func range(of address: IPAddress, rangeSet index: Int) -> IPRange? {
+        guard let cluster else {
+            guard index < rangeSets.count else { return nil }
+            return rangeSets[index].range(containing: address)
+        }
+        guard index < cluster.pools.count, let block = cluster.pools[index].blockIndex(of: address).flatMap(cluster.pools[index].block) else {
+            return nil
+        }
+        return try? IPRange(subnet: block)
+    }
+}
