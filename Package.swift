@@ -87,12 +87,10 @@ let package = Package(
         // without), so not exporting them keeps start-up cheap.
         .executableTarget(name: "holdfast", dependencies: ["BridgePlugin", "IPAMPlugin", "CNI", "HoldfastVersion"],
                           linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]),
-        // Fully static in release builds: it needs neither libmnl nor dlopen, and
-        // a static executable skips the dynamic loader, about a third of a
-        // plugin run's instructions (docs/benchmarks.md).
+        // Not a static executable (which measured fastest, docs/benchmarks.md):
+        // cluster mode dlopen()s libcurl, which a static glibc cannot host safely.
         .executableTarget(name: "holdfast-ipam", dependencies: ["IPAMPlugin", "CNI", "HoldfastVersion"],
-                          linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"]),
-                                           .unsafeFlags(["-static-executable"], .when(configuration: .release))]),
+                          linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]),
         .executableTarget(name: "ipamctl", dependencies: ["IpamctlKit"]),
         .executableTarget(name: "holdfast-watchdog", dependencies: ["Watchdog"]),
 

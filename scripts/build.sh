@@ -6,9 +6,8 @@
 # statically too: the dynamic loader's symbol lookups in libstdc++.so and
 # libsqlite3.so were about a third of a plugin's start-up (docs/benchmarks.md).
 # A directory holding only their archives, searched before the system's, makes
-# the linker pick them. holdfast-ipam is a fully static executable
-# (Package.swift); libmnl has no archive in Debian, so holdfast links it
-# dynamically.
+# the linker pick them. libmnl has no archive in Debian, so holdfast links it
+# dynamically; glibc stays dynamic because cluster mode dlopen()s libcurl.
 source "$(dirname "$0")/lib.sh"
 cd "$HOLDFAST_ROOT"
 static_libs="$HOLDFAST_ROOT/.build/static-libs"
