@@ -102,6 +102,12 @@ extension IPAMConfig {
         try self.init(raw: Raw(json: json), clusterMode: cluster != nil)
         self.cluster = cluster
         operations = try OperationsConfig(ipam: json)
+        // kernelEvidence is rare: the section is encoded again for its decoder only when present.
+        if json["kernelEvidence"] != nil {
+            kernelEvidence = try KernelEvidenceConfig(ipamJSON: json.encoded())
+        } else {
+            kernelEvidence = KernelEvidenceConfig()
+        }
     }
 
     init(raw: Raw, clusterMode: Bool = false) throws(IPAMConfigError) {
