@@ -21,10 +21,15 @@ let package = Package(
     ],
     targets: [
         // System libraries from Debian (installed by scripts/setup.sh).
-        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+        // No pkgConfig: Debian installs both in the default library path, and the
+        // -L/usr/lib/<triplet> pkg-config adds would come before the directory
+        // scripts/build.sh uses to link libsqlite3 statically.
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CMnl", providers: [.apt(["libmnl-dev"])]),
         // Headers only: libnftables is dlopen()ed on first use (see Sources/CNftables/shim.h).
         .systemLibrary(name: "CNftables", providers: [.apt(["libnftables-dev"])]),
+        // SQLite's unix VFS minus a directory fsync per process (see its header).
+        .target(name: "CSQLiteVFS", dependencies: ["CSQLite"]),
         // Headers only: libcurl is dlopen()ed on first use, by cluster mode only (see Sources/CCurl/shim.h).
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
@@ -38,9 +43,11 @@ let package = Package(
         // Pure IPAM core: ranges, range sets, allocator, leases, reconcile planning.
         .target(name: "IPAM", dependencies: ["Addressing"]),
         // Durable lease store: SQLite (WAL, synchronous=FULL) under an flock'd lock file.
-        .target(name: "LeaseStore", dependencies: ["Addressing", "IPAM", "CSQLite", "SystemCalls"]),
+        .target(name: "LeaseStore", dependencies: ["Addressing", "IPAM", "CSQLite", "CSQLiteVFS", "SystemCalls"]),
+        // JSONValue and its one-pass parser and writer (no Codable on the hot path).
+        .target(name: "JSONCore"),
         // The CNI protocol: environment, config, results per version, errors, dispatcher.
-        .target(name: "CNI", dependencies: ["Addressing", "SystemCalls"]),
+        .target(name: "CNI", dependencies: ["Addressing", "JSONCore", "SystemCalls"]),
         // Typed netlink over libmnl: links, addresses, routes, neighbours, namespaces.
         .target(name: "Netlink", dependencies: ["Addressing", "CMnl"]),
         // Test support only (no product links it): a recording netlink transport
@@ -55,7 +62,7 @@ let package = Package(
         // The lease service: allocation, release, GC, status, flood guards, freeze,
         // and the kernel evidence that proves the store current (CurrencyGuard).
         // No CNI import: ipamctl and cluster mode use it without the protocol.
-        .target(name: "LeaseService", dependencies: ["Addressing", "IPAM", "LeaseStore", "KernelInventory", "SystemCalls",
+        .target(name: "LeaseService", dependencies: ["Addressing", "IPAM", "LeaseStore", "KernelInventory", "JSONCore", "SystemCalls",
                                                    "Cluster"]),
         // The thin CNI adapter over LeaseService (holdfast-ipam, and holdfast in-process).
         .target(name: "IPAMPlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService", "CNI",
@@ -83,6 +90,8 @@ let package = Package(
         // without), so not exporting them keeps start-up cheap.
         .executableTarget(name: "holdfast", dependencies: ["BridgePlugin", "IPAMPlugin", "CNI", "HoldfastVersion"],
                           linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]),
+        // Not a static executable (which measured fastest, docs/benchmarks.md):
+        // cluster mode dlopen()s libcurl, which a static glibc cannot host safely.
         .executableTarget(name: "holdfast-ipam", dependencies: ["IPAMPlugin", "CNI", "HoldfastVersion"],
                           linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]),
         .executableTarget(name: "ipamctl", dependencies: ["IpamctlKit"]),
@@ -93,11 +102,11 @@ let package = Package(
         .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls"]),
         .testTarget(name: "IPAMTests", dependencies: ["Addressing", "IPAM"]),
         .testTarget(name: "LeaseStoreTests", dependencies: ["Addressing", "IPAM", "LeaseStore"]),
-        .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI"]),
+        .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI", "JSONCore"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "NetlinkTesting", "CMnl"]),
         .testTarget(name: "KernelInventoryTests", dependencies: ["Addressing", "KernelInventory"]),
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
-        .testTarget(name: "LeaseServiceTests", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService"]),
+        .testTarget(name: "LeaseServiceTests", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService", "JSONCore"]),
         .testTarget(name: "EtcdTests", dependencies: ["Etcd"]),
         .testTarget(name: "ClusterTests", dependencies: ["Addressing", "Etcd", "Cluster"]),
         .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "CNI", "IPAM", "LeaseStore", "LeaseService", "IPAMPlugin",

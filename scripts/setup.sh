@@ -11,6 +11,7 @@ packages=(
     iproute2 iputils-ping nftables              # tests: netns, ping, rule inspection
     containernetworking-plugins                 # the reference plugins we compare against
     procps util-linux                           # ps, flock, unshare used by tests
+    strace                                      # tests: fsync before the result
 )
 install_missing "${packages[@]}"
 # etcd for the cluster-mode tests, which start their own members. The package's

@@ -3,7 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import LeaseService
+import CNI
 
 /// The `holdfast` plugin's config: the reference `bridge` plugin's fields, so
 /// users switch by changing `type`.
@@ -53,41 +53,63 @@ public struct BridgeConfigError: Error, CustomStringConvertible, Sendable {
 }
 
 extension BridgeConfig {
-    struct Raw: Decodable {
-        var bridge: String?
-        var isGateway: Bool?
-        var isDefaultGateway: Bool?
-        var forceAddress: Bool?
-        var ipMasq: Bool?
-        var mtu: Int?
-        var hairpinMode: Bool?
-        var promiscMode: Bool?
-        var vlan: Int?
-        var macspoofchk: Bool?
-        var enabledad: Bool?
-    }
-
     /// Decodes and validates the plugin's fields from the whole network config.
     /// - Throws: `BridgeConfigError` for an invalid bridge name, an MTU outside
     ///   68...65535, or a VLAN outside 0...4094.
     public init(json: Data) throws(BridgeConfigError) {
-        let raw = try LooseDecoding.decode(Raw.self, from: json) {
-            BridgeConfigError(field: "config", problem: "cannot decode bridge fields: \($0)")
+        let config: JSONValue
+        do { config = try JSONValue.parse(json) } catch {
+            throw BridgeConfigError(field: "config", problem: "cannot decode bridge fields: \(error)")
         }
-        let name = raw.bridge ?? Self.defaultBridge
+        guard case .object(let fields) = config else {
+            throw BridgeConfigError(field: "config", problem: "cannot decode bridge fields: expected an object, got \(config.typeName)")
+        }
+        try self.init(config: fields)
+    }
+
+    /// The same from the parsed config (`NetworkConfig.raw`): every ADD and DEL
+    /// reads these fields, and reading them from the `JSONValue` costs a small
+    /// fraction of a second `Decodable` pass over the config bytes. The rules
+    /// are `decodeIfPresent`'s: a missing key or `null` is absent, another type
+    /// is an error.
+    public init(config fields: [String: JSONValue]) throws(BridgeConfigError) {
+        func value(_ key: String) -> JSONValue? {
+            guard let v = fields[key], !v.isNull else { return nil }
+            return v
+        }
+        func mismatch(_ key: String, _ expected: String, _ v: JSONValue) -> BridgeConfigError {
+            BridgeConfigError(field: key, problem: "cannot decode bridge fields: expected \(expected), got \(v.typeName)")
+        }
+        func bool(_ key: String) throws(BridgeConfigError) -> Bool {
+            guard let v = value(key) else { return false }
+            guard let b = v.boolValue else { throw mismatch(key, "a boolean", v) }
+            return b
+        }
+        func int(_ key: String) throws(BridgeConfigError) -> Int? {
+            guard let v = value(key) else { return nil }
+            guard let n = v.intValue else { throw mismatch(key, "an integer", v) }
+            return n
+        }
+        var name = Self.defaultBridge
+        if let v = value("bridge") {
+            guard let s = v.stringValue else { throw mismatch("bridge", "a string", v) }
+            name = s
+        }
         if let problem = InterfaceName.problem(with: name) {
             throw BridgeConfigError(field: "bridge", problem: "invalid bridge name \"\(name)\": \(problem)")
         }
-        if let mtu = raw.mtu, !(68...65535).contains(mtu) {
+        let mtu = try int("mtu")
+        if let mtu, !(68...65535).contains(mtu) {
             throw BridgeConfigError(field: "mtu", problem: "must be 68...65535, got \(mtu)")
         }
-        if let vlan = raw.vlan, !(0...4094).contains(vlan) {
+        let vlan = try int("vlan")
+        if let vlan, !(0...4094).contains(vlan) {
             throw BridgeConfigError(field: "vlan", problem: "must be 0...4094, got \(vlan)")
         }
-        self.init(bridge: name, isGateway: raw.isGateway ?? false, isDefaultGateway: raw.isDefaultGateway ?? false,
-                  forceAddress: raw.forceAddress ?? false, ipMasq: raw.ipMasq ?? false, mtu: raw.mtu,
-                  hairpinMode: raw.hairpinMode ?? false, promiscMode: raw.promiscMode ?? false,
-                  vlan: raw.vlan.flatMap { $0 == 0 ? nil : $0 }, macspoofchk: raw.macspoofchk ?? false,
-                  enableDAD: raw.enabledad ?? false)
+        self.init(bridge: name, isGateway: try bool("isGateway"), isDefaultGateway: try bool("isDefaultGateway"),
+                  forceAddress: try bool("forceAddress"), ipMasq: try bool("ipMasq"), mtu: mtu,
+                  hairpinMode: try bool("hairpinMode"), promiscMode: try bool("promiscMode"),
+                  vlan: vlan.flatMap { $0 == 0 ? nil : $0 }, macspoofchk: try bool("macspoofchk"),
+                  enableDAD: try bool("enabledad"))
     }
 }

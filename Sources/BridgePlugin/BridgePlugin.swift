@@ -37,7 +37,7 @@ public struct BridgePlugin: CNIPlugin {
 
     public func status(_ request: CNIRequest) throws {
         do {
-            _ = try BridgeConfig(json: request.config.bytes)
+            _ = try BridgeConfig(config: request.config.raw)
             try IPAMBackend(request: request).status(request)
         } catch { throw CNIError.from(bridge: error) }
     }

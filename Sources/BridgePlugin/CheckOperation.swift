@@ -11,7 +11,7 @@ struct CheckOperation {
 
     func run() throws {
         let attachment = try request.environment.requireAttachment()
-        let config = try BridgeConfig(json: request.config.bytes)
+        let config = try BridgeConfig(config: request.config.raw)
         guard let prev = request.config.prevResult else { throw CNIError.invalidConfig("CHECK needs prevResult") }
         guard let netnsPath = request.environment.netns else {
             throw CNIError.invalidEnvironment("required env variables [CNI_NETNS] missing")

@@ -16,7 +16,7 @@ struct DelOperation {
 
     func run() throws {
         let attachment = try request.environment.requireAttachment()
-        let config = try BridgeConfig(json: request.config.bytes)
+        let config = try BridgeConfig(config: request.config.raw)
         var failures: [any Error] = []
         // A broken store (corrupt, lock deadline) must not keep DEL from tearing
         // down the kernel side: remember the error, clean up, report it last.

@@ -10,7 +10,7 @@ struct GCOperation {
     let request: CNIRequest
 
     func run() throws {
-        let config = try BridgeConfig(json: request.config.bytes)
+        let config = try BridgeConfig(config: request.config.raw)
         guard let valid = request.config.validAttachments else {
             throw CNIError.invalidConfig("GC needs \"cni.dev/valid-attachments\"")
         }

@@ -101,9 +101,13 @@ public enum CNIDispatcher {
         var env: [String: String] = [:]
         var p = environ
         while let entry = p.pointee {
-            let text = String(cString: entry)
-            if let eq = text.firstIndex(of: "=") {
-                env[String(text[..<eq])] = String(text[text.index(after: eq)...])
+            // Split on the bytes: Character-level search costs grapheme breaking.
+            let length = strlen(entry)
+            entry.withMemoryRebound(to: UInt8.self, capacity: length) { base in
+                let bytes = UnsafeBufferPointer(start: base, count: length)
+                if let eq = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                    env[String(decoding: bytes[..<eq], as: UTF8.self)] = String(decoding: bytes[(eq + 1)...], as: UTF8.self)
+                }
             }
             p += 1
         }

@@ -132,12 +132,12 @@ public struct CNIEnvironment: Sendable, Hashable {
         guard bytes.count <= 15 else {
             throw .invalidEnvironment("CNI_IFNAME is too long", details: "interface names are at most 15 bytes: \(name)")
         }
-        guard name != ".", name != ".." else {
+        guard bytes != [0x2E], bytes != [0x2E, 0x2E] else {
             throw .invalidEnvironment("CNI_IFNAME must not be . or ..")
         }
         // Kernel isspace(): space, \t \n \v \f \r; plus NUL, which cannot reach the kernel.
-        let forbidden: Set<UInt8> = [0x2F, 0x3A, 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x00]
-        guard !bytes.contains(where: forbidden.contains) else {
+        let forbidden: [UInt8] = [0x2F, 0x3A, 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x00]
+        guard !bytes.contains(where: { forbidden.contains($0) }) else {
             throw .invalidEnvironment("CNI_IFNAME contains / or : or whitespace characters", details: name)
         }
     }

@@ -23,7 +23,7 @@ public struct HoldfastIPAMPlugin: CNIPlugin {
             throw .invalidConfig("missing \"ipam\" section")
         }
         do {
-            let ipamConfig = try IPAMConfig(ipamJSON: ipam.encoded())
+            let ipamConfig = try IPAMConfig(ipam: ipam)
             return try IPAMService(network: config.name, config: ipamConfig, started: CNIDispatcher.started)
         } catch {
             throw .from(ipam: error)

@@ -59,8 +59,7 @@ public struct ObservedPlugin<Wrapped: CNIPlugin>: CNIPlugin {
         let outcome: Result<T, any Error>
         do { outcome = .success(try body()) } catch { outcome = .failure(error) }
         let elapsed = clock.now - start
-        let ipam = request.config.raw["ipam"]?.encoded()
-        let ops = ipam.flatMap { try? OperationsConfig(ipamJSON: $0) }
+        let ops = request.config.raw["ipam"].flatMap { try? OperationsConfig(ipam: $0) }
         var code: Int?
         var message: String?
         if case .failure(let error) = outcome {

@@ -6,18 +6,19 @@ import Foundation
 import Addressing
 import Cluster
 import IPAM
+import JSONCore
 
 extension IPAMConfig {
     /// The raw JSON shape, decoded leniently (every field optional) so that
     /// validation below can name the exact field that is wrong.
-    struct Raw: Decodable {
-        struct RawRange: Decodable {
+    struct Raw {
+        struct RawRange {
             var subnet: String?
             var rangeStart: String?
             var rangeEnd: String?
             var gateway: String?
         }
-        struct RawRoute: Decodable {
+        struct RawRoute {
             var dst: String?
             var gw: String?
         }
@@ -34,6 +35,42 @@ extension IPAMConfig {
         var lockTimeoutMs: Int?
         var quarantineSeconds: Int?
         var maxReleaseFraction: Double?
+
+        init(json: JSONValue) throws(IPAMConfigError) {
+            let f = try IPAMFields(json, path: "ipam")
+            type = try f.string("type")
+            if let sets = try f.array("ranges") {
+                var parsed: [[RawRange]] = []
+                for (set, setPath) in sets {
+                    guard let items = set.arrayValue else { throw IPAMFields.mismatch(setPath, "an array", set) }
+                    var ranges: [RawRange] = []
+                    for (j, item) in items.enumerated() {
+                        let r = try IPAMFields(item, path: "\(setPath)[\(j)]")
+                        ranges.append(RawRange(subnet: try r.string("subnet"), rangeStart: try r.string("rangeStart"),
+                                               rangeEnd: try r.string("rangeEnd"), gateway: try r.string("gateway")))
+                    }
+                    parsed.append(ranges)
+                }
+                ranges = parsed
+            }
+            subnet = try f.string("subnet")
+            rangeStart = try f.string("rangeStart")
+            rangeEnd = try f.string("rangeEnd")
+            gateway = try f.string("gateway")
+            if let items = try f.array("routes") {
+                var parsed: [RawRoute] = []
+                for (item, itemPath) in items {
+                    let r = try IPAMFields(item, path: itemPath)
+                    parsed.append(RawRoute(dst: try r.string("dst"), gw: try r.string("gw")))
+                }
+                routes = parsed
+            }
+            dataDir = try f.string("dataDir")
+            resolvConf = try f.string("resolvConf")
+            lockTimeoutMs = try f.int("lockTimeoutMs")
+            quarantineSeconds = try f.int("quarantineSeconds")
+            maxReleaseFraction = try f.double("maxReleaseFraction")
+        }
     }
 
     /// Decodes and validates the `ipam` object of a network config.
@@ -42,17 +79,35 @@ extension IPAMConfig {
     ///   outside their subnet, mixed families in one range set, overlapping
     ///   range sets, a relative `dataDir`, or no ranges at all.
     public init(ipamJSON: Data) throws(IPAMConfigError) {
-        let raw = try LooseDecoding.decode(Raw.self, from: ipamJSON) {
-            IPAMConfigError(field: "ipam", problem: "cannot decode: \(LooseDecoding.describe($0))")
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(ipamJSON)
+        } catch {
+            throw IPAMConfigError(field: "ipam", problem: "cannot decode: \(error)")
         }
-        let cluster: ClusterConfig?
-        do { cluster = try ClusterConfig.parse(ipamJSON: ipamJSON) } catch {
-            throw IPAMConfigError(field: error.field, problem: error.problem)
+        try self.init(ipam: json)
+    }
+
+    /// Decodes and validates an already parsed `ipam` object (the plugins have
+    /// it from the network config; no re-encoding, no second parse).
+    public init(ipam json: JSONValue) throws(IPAMConfigError) {
+        // Cluster mode is decoded only when the section asks for it, so a
+        // node-local run pays nothing for it.
+        var cluster: ClusterConfig?
+        if let section = json["cluster"], !section.isNull {
+            do { cluster = try ClusterConfig.parse(ipamJSON: json.encoded()) } catch {
+                throw IPAMConfigError(field: error.field, problem: error.problem)
+            }
         }
-        try self.init(raw: raw, clusterMode: cluster != nil)
+        try self.init(raw: Raw(json: json), clusterMode: cluster != nil)
         self.cluster = cluster
-        operations = try OperationsConfig(ipamJSON: ipamJSON)
-        kernelEvidence = try KernelEvidenceConfig(ipamJSON: ipamJSON)
+        operations = try OperationsConfig(ipam: json)
+        // kernelEvidence is rare: the section is encoded again for its decoder only when present.
+        if json["kernelEvidence"] != nil {
+            kernelEvidence = try KernelEvidenceConfig(ipamJSON: json.encoded())
+        } else {
+            kernelEvidence = KernelEvidenceConfig()
+        }
     }
 
     init(raw: Raw, clusterMode: Bool = false) throws(IPAMConfigError) {

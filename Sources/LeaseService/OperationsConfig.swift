@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import JSONCore
 
 /// The operational knobs of the `ipam` section: flood protection and
 /// structured logs. Decoded separately from the address config so that a
@@ -44,8 +45,8 @@ public struct OperationsConfig: Sendable, Equatable {
         self.logKeep = logKeep
     }
 
-    struct Raw: Decodable {
-        struct RawRate: Decodable {
+    struct Raw {
+        struct RawRate {
             var perSecond: Double?
             var burst: Int?
         }
@@ -54,14 +55,34 @@ public struct OperationsConfig: Sendable, Equatable {
         var logFile: String?
         var logMaxBytes: Int?
         var logKeep: Int?
+
+        init(json: JSONValue) throws(IPAMConfigError) {
+            let f = try IPAMFields(json, path: "ipam")
+            if let r = try f.object("rateLimit") {
+                rateLimit = RawRate(perSecond: try r.double("perSecond"), burst: try r.int("burst"))
+            }
+            maxWaiters = try f.int("maxWaiters")
+            logFile = try f.string("logFile")
+            logMaxBytes = try f.int("logMaxBytes")
+            logKeep = try f.int("logKeep")
+        }
     }
 
     /// Decodes and validates the operational keys of an `ipam` object.
     /// - Throws: `IPAMConfigError` naming the field (CNI error 7).
     public init(ipamJSON: Data) throws(IPAMConfigError) {
-        let raw = try LooseDecoding.decode(Raw.self, from: ipamJSON) {
-            IPAMConfigError(field: "ipam", problem: "cannot decode: \(LooseDecoding.describe($0))")
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(ipamJSON)
+        } catch {
+            throw IPAMConfigError(field: "ipam", problem: "cannot decode: \(error)")
         }
+        try self.init(ipam: json)
+    }
+
+    /// The same, from an already parsed `ipam` object.
+    public init(ipam json: JSONValue) throws(IPAMConfigError) {
+        let raw = try Raw(json: json)
         self.init()
         if let r = raw.rateLimit {
             guard let perSecond = r.perSecond, perSecond > 0, perSecond <= 1_000_000 else {

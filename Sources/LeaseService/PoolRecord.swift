@@ -12,10 +12,31 @@ import LeaseStore
 public enum PoolRecord {
     /// Records `config`'s range sets and quarantine if they differ from what is stored.
     public static func record(_ config: IPAMConfig, in txn: LeaseTransaction) throws {
-        let encoded = String(decoding: try JSONEncoder().encode(config.rangeSets), as: UTF8.self)
+        let encoded = encode(config.rangeSets)
         if try txn.meta(MetaKey.ranges) != encoded { try txn.setMeta(MetaKey.ranges, encoded) }
         let q = String(config.quarantine.components.seconds * 1000 + config.quarantine.components.attoseconds / 1_000_000_000_000_000)
         if try txn.meta(MetaKey.quarantineMs) != q { try txn.setMeta(MetaKey.quarantineMs, q) }
+    }
+
+    /// The JSON `JSONEncoder().encode(rangeSets)` produces (a unit test compares
+    /// them), written directly: this runs in every ADD, and `Encodable` cost
+    /// half a million instructions here. Unlike JSONEncoder's, whose key order
+    /// varies from process to process, the text is the same every time, so an
+    /// unchanged pool is not rewritten by every ADD. Addresses and prefixes
+    /// contain only hex digits, `.`, `:` and `/` (written `\/`, as before).
+    static func encode(_ rangeSets: [RangeSet]) -> String {
+        func quoted(_ text: String) -> String { "\"" + text.split(separator: "/", omittingEmptySubsequences: false).joined(separator: "\\/") + "\"" }
+        let sets = rangeSets.map { set in
+            let ranges = set.ranges.map { range in
+                var fields = ["\"subnet\":" + quoted(range.subnet.description),
+                              "\"rangeStart\":" + quoted(range.rangeStart.description),
+                              "\"rangeEnd\":" + quoted(range.rangeEnd.description)]
+                if let gateway = range.gateway { fields.append("\"gateway\":" + quoted(gateway.description)) }
+                return "{" + fields.joined(separator: ",") + "}"
+            }
+            return "[" + ranges.joined(separator: ",") + "]"
+        }
+        return "[" + sets.joined(separator: ",") + "]"
     }
 
     /// The stored range sets; empty when no ADD has recorded them yet.

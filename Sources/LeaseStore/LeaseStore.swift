@@ -6,9 +6,12 @@ import Glibc
 /// The durable record of which attachment holds which address on one network.
 ///
 /// Contracts:
-/// - Durability: SQLite in WAL mode with `synchronous=FULL`, so `write` returns
-///   only after its COMMIT is fsync'd; a lease survives `kill -9` and power loss
-///   once the plugin has printed its result.
+/// - Durability: SQLite in WAL mode; `write` returns only after its COMMIT is
+///   fsync'd (the WAL is fdatasync'd after the flock is released, so writers do
+///   not wait for each other's fsync); a lease survives `kill -9` and power loss
+///   once the plugin has printed its result. The WAL and its index persist
+///   between processes (no checkpoint or delete on close), so a steady-state
+///   run that commits once pays exactly one fsync.
 /// - Concurrency: writers serialise on an flock (`write`); readers take no lock
 ///   and see a consistent WAL snapshot (`read`), so listings never hold up ADD/DEL.
 /// - Safety: a file that is not a valid Holdfast store is reported as
@@ -32,6 +35,13 @@ public final class LeaseStore {
     /// SQLite's own retry budget for SQLITE_BUSY outside `write` (a reader
     /// meeting a checkpoint or WAL recovery): short, so a reader never stalls.
     static let readerBusyTimeoutMs: Int32 = 200
+
+    /// WAL size (bytes) past which a commit checkpoints and truncates it. Every
+    /// process that opens the store reads the whole WAL once (SQLite rebuilds
+    /// its index), so the bound is small; each truncation costs the next commit
+    /// a WAL-header fsync, so it is not tiny either (≈ one truncation per dozen
+    /// ADD/DEL runs; docs/benchmarks.md).
+    static let walTruncateBytes: Int64 = 256 * 1024
 
     init(location: StoreLocation, connection: SQLiteConnection, readOnly: Bool) {
         self.location = location
@@ -85,7 +95,13 @@ public final class LeaseStore {
         guard mode == "wal" else {
             throw .sqlite(code: SQLITE_ERROR, message: "could not switch \(path) to WAL (journal_mode is \(mode ?? "unknown"))")
         }
-        try connection.exec("PRAGMA synchronous = FULL")
+        // NORMAL: COMMIT does not fsync; `write` fdatasyncs the WAL itself after
+        // releasing the flock, before it returns, so concurrent writers do not
+        // queue behind each other's fsync and the commit is still durable
+        // before any caller answers. A checkpoint still syncs the WAL before
+        // and the main file after copying.
+        try connection.exec("PRAGMA synchronous = NORMAL")
+        try connection.keepWriteAheadLog()
         if isNew { try createSchema(connection) } else { try ensureLeaseEpoch(connection) }
         connection.setBusyTimeout(milliseconds: readerBusyTimeoutMs)
         return LeaseStore(location: location, connection: connection, readOnly: false)
@@ -118,7 +134,7 @@ public final class LeaseStore {
         precondition(!connection.inTransaction, "LeaseStore.write called inside another transaction")
         let clock = ContinuousClock()
         let deadline = clock.now + lockTimeout
-        return try FileLock.withLock(path: location.lockPath, timeout: lockTimeout) { () throws -> T in
+        let result = try FileLock.withLock(path: location.lockPath, timeout: lockTimeout) { () throws -> T in
             // Holding the flock, only non-Holdfast processes or a concurrent schema
             // creation can make BEGIN IMMEDIATE busy; wait for them no longer than
             // the caller's budget allows.
@@ -136,6 +152,10 @@ public final class LeaseStore {
                 }
                 try connection.exec("COMMIT")
                 transaction.scope.isOpen = false
+                // Durable now; bounding the WAL is housekeeping that may not fail the write.
+                if (try? Posix.fileSize(location.databasePath + "-wal")) ?? nil ?? 0 > Self.walTruncateBytes {
+                    _ = connection.truncateWriteAheadLog()
+                }
                 return result
             } catch {
                 transaction.scope.isOpen = false
@@ -143,6 +163,10 @@ public final class LeaseStore {
                 throw error
             }
         }
+        // Committed (visible to the next holder of the lock) but not yet on the
+        // disk: the fsync that makes it durable runs outside the lock.
+        try connection.syncWriteAheadLog()
+        return result
     }
 
     /// Runs `body` against one consistent snapshot (a deferred transaction over

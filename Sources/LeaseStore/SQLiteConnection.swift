@@ -1,4 +1,5 @@
 import CSQLite
+import CSQLiteVFS
 
 /// The one place that talks to the SQLite C API.
 ///
@@ -13,10 +14,13 @@ final class SQLiteConnection {
     private var cache: [String: OpaquePointer] = [:]
 
     /// Opens `path` with `flags` (`SQLITE_OPEN_*`); always adds NOMUTEX (one
-    /// connection per thread is our model) and EXRESCODE for precise errors.
+    /// connection per thread is our model) and EXRESCODE for precise errors,
+    /// and uses the "holdfast-unix" VFS (one fsync per commit, see CSQLiteVFS).
     init(path: String, flags: Int32) throws(StoreError) {
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, nil)
+        let registered = holdfast_sqlite3_register_vfs()
+        guard registered == SQLITE_OK else { throw Self.error(code: registered, message: "cannot register VFS", path: path) }
+        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, holdfast_sqlite3_vfs_name)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_close_v2(db)
@@ -47,6 +51,42 @@ final class SQLiteConnection {
     func exec(_ sql: String) throws(StoreError) {
         let rc = sqlite3_exec(handle, sql, nil, nil, nil)
         guard rc == SQLITE_OK else { throw error(rc) }
+    }
+
+    /// Keeps the WAL file and its index between processes: no checkpoint on
+    /// close (`SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE`) and no delete
+    /// (`SQLITE_FCNTL_PERSIST_WAL`), so a run that commits one transaction pays
+    /// one fsync (the COMMIT) instead of five (new WAL header and its directory,
+    /// COMMIT, then the close's checkpoint of WAL and main file).
+    ///
+    /// SQLite's own `wal_autocheckpoint` is turned off: it cannot work across
+    /// processes, since each new process rebuilds the WAL index and forgets what
+    /// was checkpointed, so the WAL would never restart. `LeaseStore.write`
+    /// truncates it instead once it is large (`truncateWriteAheadLog`).
+    func keepWriteAheadLog() throws(StoreError) {
+        var on: Int32 = 1
+        var rc = sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &on)
+        guard rc == SQLITE_OK else { throw error(rc) }
+        rc = holdfast_sqlite3_set_no_checkpoint_on_close(handle, 1)
+        guard rc == SQLITE_OK else { throw error(rc) }
+        try exec("PRAGMA wal_autocheckpoint = 0")
+    }
+
+    /// fdatasyncs the WAL: every frame this process (or any before it) wrote is
+    /// on the disk when it returns.
+    func syncWriteAheadLog() throws(StoreError) {
+        let rc = holdfast_sqlite3_sync_wal(handle)
+        guard rc == SQLITE_OK else { throw error(rc) }
+    }
+
+    /// Copies the WAL into the main file and truncates it to zero bytes
+    /// (`SQLITE_CHECKPOINT_TRUNCATE`), without waiting: with no busy handler a
+    /// reader still using the WAL makes it give up at once (`false`), so a
+    /// listing never holds up the writer; the next commit tries again.
+    func truncateWriteAheadLog() -> Bool {
+        sqlite3_busy_timeout(handle, 0)
+        let rc = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
+        return rc == SQLITE_OK
     }
 
     /// Sets how long SQLite itself retries on SQLITE_BUSY before giving up.

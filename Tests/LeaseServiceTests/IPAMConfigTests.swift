@@ -18,6 +18,33 @@ import Testing
         #expect(c.lockTimeout == IPAMConfig.defaultLockTimeout)
     }
 
+    /// Wrong JSON types are errors naming the path, as Decodable's were; null is absent.
+    @Test(arguments: [
+        (#"{"ranges":[[{"subnet":5}]]}"#, "ipam.ranges[0][0].subnet"),
+        (#"{"ranges":{"subnet":"10.0.0.0/24"}}"#, "ipam.ranges"),
+        (#"{"ranges":[{"subnet":"10.0.0.0/24"}]}"#, "ipam.ranges[0]"),
+        (#"{"ranges":[[{"subnet":"10.0.0.0/24"}]],"lockTimeoutMs":1.5}"#, "ipam.lockTimeoutMs"),
+        (#"{"ranges":[[{"subnet":"10.0.0.0/24"}]],"routes":[{"dst":true}]}"#, "ipam.routes[0].dst"),
+        (#"{"ranges":[[{"subnet":"10.0.0.0/24"}]],"rateLimit":{"perSecond":"fast"}}"#, "ipam.rateLimit.perSecond"),
+        (#"[1]"#, "ipam"),
+        (#"{"ranges":[[{"subnet":"10.0.0.0/24"}]],"dataDir":"/x",}"#, "ipam"),
+    ])
+    func wrongTypesNameTheirPath(json: String, path: String) {
+        #expect {
+            _ = try decode(json)
+        } throws: { error in
+            guard let e = error as? IPAMConfigError else { return false }
+            return e.field == "ipam" && "\(e)".contains("cannot decode") && "\(e)".contains(path)
+        }
+    }
+
+    @Test func nullFieldsAreAbsent() throws {
+        let c = try decode(#"{"ranges":[[{"subnet":"10.1.0.0/24","gateway":null}]],"dataDir":null,"lockTimeoutMs":null}"#)
+        #expect(c.dataDir == IPAMConfig.defaultDataDir)
+        #expect(c.lockTimeout == IPAMConfig.defaultLockTimeout)
+        #expect(c.rangeSets[0].ranges[0].gateway == IPAddress("10.1.0.1"))
+    }
+
     @Test func legacySubnetComesFirst() throws {
         let c = try decode(#"{"subnet":"10.2.0.0/24","rangeStart":"10.2.0.10","rangeEnd":"10.2.0.20","gateway":"10.2.0.254","ranges":[[{"subnet":"10.3.0.0/24"}]]}"#)
         #expect(c.rangeSets.count == 2)

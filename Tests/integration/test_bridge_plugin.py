@@ -284,3 +284,21 @@ def test_del_with_a_corrupt_store_still_removes_the_veth(data_dir, node, contain
     assert not r.ok and r.json["code"] == 101, r
     assert add.json["interfaces"][1]["name"] not in [l["ifname"] for l in links(node)]
     assert db.read_bytes() == b"garbage" * 1000
+
+
+def test_add_refuses_an_interface_that_already_exists_in_the_netns(data_dir, node, containers):
+    """ADD no longer looks for CNI_IFNAME in the netns up front; the kernel's EEXIST
+    for the veth peer is what finds a foreign interface of that name."""
+    c = containers()
+    c.exec("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "foreign0")
+    conf = bridge_conf(data_dir)
+    r = hf("ADD", conf, c, node)
+    assert not r.ok and "already exists" in r.json["msg"], r
+    assert veths(node) == []
+    if (data_dir / conf["name"] / "leases.db").exists():
+        assert leases(data_dir, conf["name"]) == []
+    # The foreign interface is left alone, and a DEL of the failed attachment succeeds.
+    peer = json.loads(c.exec("ip", "-j", "link", "show", "eth0").stdout)[0]
+    assert peer.get("link") == "foreign0" or peer["ifname"] == "eth0"
+    assert hf("DEL", conf, c, node).ok
+    assert [l["ifname"] for l in json.loads(c.exec("ip", "-j", "link", "show").stdout)].count("eth0") == 1

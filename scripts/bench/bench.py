@@ -341,12 +341,13 @@ class Bench:
         for cmd in ("ADD", "DEL"):
             h, f = runs[("hf", cmd)], runs[("ref", cmd)]
             hm, fm = med_ms(h), med_ms(f)
-            met = hm <= 0.5 * fm and not fail_summary(h)
+            limit = 0.55 if cmd == "ADD" else 0.8  # issue 13's targets
+            met = hm <= limit * fm and not fail_summary(h)
             note = "; ".join(x for x in (fail_summary(h), fail_summary(f) and "ref " + fail_summary(f)) if x)
             note = "; ".join(x for x in (f"cpu hf {cpu_ms(h):.1f} / ref {cpu_ms(f):.1f} ms (ref incl. host-local"
                                          f"{' + iptables' if masq else ''} children)", note) if x)
             self.row(f"1 bridge {cmd} ipMasq={str(masq).lower()} ({cycles}x)", hm, fm, max_rss(h), max_rss(f),
-                     "<= 0.5x", met, note)
+                     f"<= {limit}x", met, note)
             self.results[f"s1_{label}_{cmd}"] = {
                 "holdfast_ms": [r.seconds * 1000 for r in h], "reference_ms": [r.seconds * 1000 for r in f],
                 "holdfast_p90_ms": pct_ms(h, 90), "reference_p90_ms": pct_ms(f, 90),
@@ -368,7 +369,8 @@ class Bench:
         for cmd in ("ADD", "DEL"):
             h, f = runs[("hf", cmd)], runs[("ref", cmd)]
             hm, fm = med_ms(h), med_ms(f)
-            self.row(f"1 IPAM-only {cmd} ({cycles}x)", hm, fm, max_rss(h), max_rss(f), "(info)", None,
+            self.row(f"1 IPAM-only {cmd} ({cycles}x)", hm, fm, max_rss(h), max_rss(f), "<= 1.0x",
+                     hm <= fm and not fail_summary(h),
                      "; ".join(x for x in (f"cpu hf {cpu_ms(h):.1f} / ref {cpu_ms(f):.1f} ms", fail_summary(h),
                                            fail_summary(f)) if x))
             self.results[f"s1_ipam_{cmd}"] = {"holdfast_ms": [r.seconds * 1000 for r in h],
@@ -381,10 +383,10 @@ class Bench:
             for k in runs:
                 p = BIN / k if k.startswith("holdfast") else REF / k
                 runs[k].append(self.runner.one((p, "VERSION", {"cniVersion": VERSION}, "", "", "")))
-        self.row("0 VERSION (process start) bridge", med_ms(runs["holdfast"]), med_ms(runs["bridge"]),
-                 max_rss(runs["holdfast"]), max_rss(runs["bridge"]), "(info)", None)
-        self.row("0 VERSION (process start) IPAM", med_ms(runs["holdfast-ipam"]), med_ms(runs["host-local"]),
-                 max_rss(runs["holdfast-ipam"]), max_rss(runs["host-local"]), "(info)", None)
+        for hf, ref, label in (("holdfast", "bridge", "bridge"), ("holdfast-ipam", "host-local", "IPAM")):
+            hm, fm = med_ms(runs[hf]), med_ms(runs[ref])
+            self.row(f"0 VERSION (process start) {label}", hm, fm, max_rss(runs[hf]), max_rss(runs[ref]),
+                     "<= 1.0x", hm <= fm)
         self.results["startup_ms"] = {k: med_ms(v) for k, v in runs.items()}
 
     # ----------------------------------------------------------------------- scenario 2
@@ -421,8 +423,9 @@ class Bench:
         for cmd in ("ADD", "DEL"):
             hw, fw = statistics.median(walls[("hf", cmd)]), statistics.median(walls[("ref", cmd)])
             hf_bad = [p for p in problems if p.startswith("hf")]
+            limit = 0.6 if cmd == "ADD" else 1.0  # issue 13: parallel ADD wall at most 0.6x
             self.row(f"2 {n} parallel {cmd} wall ({rounds} rounds)", hw, fw, max_rss(allruns[("hf", cmd)]),
-                     max_rss(allruns[("ref", cmd)]), "< 1x, all ok, distinct", hw < fw and not hf_bad,
+                     max_rss(allruns[("ref", cmd)]), f"<= {limit}x, all ok, distinct", hw <= limit * fw and not hf_bad,
                      "; ".join(problems)[:300])
             self.results[f"s2_{cmd}"] = {"holdfast_wall_ms": walls[("hf", cmd)], "reference_wall_ms": walls[("ref", cmd)],
                                          "holdfast_per_call_median_ms": med_ms(allruns[("hf", cmd)]),

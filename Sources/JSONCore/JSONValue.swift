@@ -90,19 +90,15 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     /// Compact JSON with sorted keys and unescaped slashes, so output is
     /// deterministic (golden tests) and paths read naturally.
+    /// (`JSONWriter`, byte for byte what `JSONEncoder` wrote.)
     public func encoded() -> Data {
-        // Encoding a JSONValue cannot fail: every case maps to plain JSON and
-        // numbers come from JSON (finite) or from our own integers.
-        (try? JSONValue.encoder.encode(self)) ?? Data("null".utf8)
+        JSONWriter.data(self)
     }
 
-    /// Parses JSON text; malformed input throws code 6 with the parser's reason.
-    public static func decode(_ bytes: Data, what: String = "JSON") throws(CNIError) -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: bytes)
-        } catch {
-            throw .decodingFailure("error decoding \(what)", details: describe(error))
-        }
+    /// Parses JSON text (`JSONParser`). The CNI target's `decode(_:what:)`
+    /// wraps this in the protocol's error (code 6).
+    public static func parse(_ bytes: Data) throws(JSONParser.Failure) -> JSONValue {
+        try JSONParser.parse(bytes)
     }
 
     /// Decodes a `Decodable` from this value (used for plugin-specific fields).
@@ -110,14 +106,8 @@ public enum JSONValue: Sendable, Hashable, Codable {
         try JSONDecoder().decode(T.self, from: encoded())
     }
 
-    static var encoder: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }
-
     /// A readable reason for a coding error, including the field path.
-    static func describe(_ error: any Error) -> String {
+    public static func describe(_ error: any Error) -> String {
         guard let error = error as? DecodingError else { return String(describing: error) }
         func path(_ p: [any CodingKey]) -> String {
             var s = ""

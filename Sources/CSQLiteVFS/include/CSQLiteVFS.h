@@ -1,0 +1,23 @@
+#ifndef HOLDFAST_CSQLITEVFS_H
+#define HOLDFAST_CSQLITEVFS_H
+
+/// Registers (once, thread-safely) the "holdfast-unix" VFS: SQLite's "unix" VFS
+/// except that a WAL file that already exists is opened without O_CREAT, and
+/// one it creates has its directory fsync'd at once. SQLite's unix VFS fsyncs
+/// the directory on the first sync of every WAL it opened with O_CREAT, which
+/// it always asks for, so every process paid a second fsync per commit for a
+/// directory entry that was already durable.
+/// Returns an SQLite result code.
+int holdfast_sqlite3_register_vfs(void);
+
+/// fdatasyncs the WAL of `db`'s main database (SQLITE_FCNTL_JOURNAL_POINTER,
+/// then the file's xSync); SQLITE_OK when no WAL is open. Lets a writer that
+/// commits with synchronous=NORMAL make the commit durable after it has
+/// released its lock, before it answers.
+struct sqlite3;
+int holdfast_sqlite3_sync_wal(struct sqlite3 *db);
+
+/// The name to pass to sqlite3_open_v2.
+extern const char *const holdfast_sqlite3_vfs_name;
+
+#endif
