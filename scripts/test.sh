@@ -10,5 +10,7 @@ cd "$HOLDFAST_ROOT"
 log "unit tests"
 swift test 2>&1 | tee /tmp/holdfast-unit.log | grep -vE '^(\[[0-9]+/[0-9]+\]|Compiling|Building|Emitting|Write)' || { tail -50 /tmp/holdfast-unit.log; exit 1; }
 grep -qE 'Test run with [0-9]+ tests? .*passed|Executed [0-9]+ tests?, with 0 failures' /tmp/holdfast-unit.log || { echo "unit tests did not report success" >&2; exit 1; }
+log "VM lane (Debian's stock kernel under QEMU, cgroup v2)"
+"$HOLDFAST_ROOT/scripts/test-vm.sh"
 log "integration tests"
 python3 -m pytest -q -rs Tests/integration "$@"
