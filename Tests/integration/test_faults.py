@@ -1,0 +1,76 @@
+"""Bad input and faults (issue 12): each answered with CNI error JSON within
+its bound, never a trap, a hang or a silent wrong answer."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from cnitool import binary, ipamctl, leases, run_plugin, unique
+
+INT64_MAX = 2**63 - 1
+INT64_MIN = -2**63
+
+
+def ipam_conf(data_dir, **ipam):
+    section = {"type": "holdfast-ipam", "dataDir": str(data_dir), "ranges": [[{"subnet": "10.78.0.0/29"}]]}
+    section.update(ipam)
+    return {"cniVersion": "1.1.0", "name": unique("net"), "type": "bridge", "ipam": section}
+
+
+def ipam(command, conf, ctr, **kw):
+    return run_plugin(binary("holdfast-ipam"), command, conf, container_id=ctr, **kw)
+
+
+def answered(r):
+    """The run ended by itself (no signal) and printed JSON or nothing (DEL)."""
+    assert r.rc >= 0, f"killed by signal {-r.rc}: {r.stderr[-400:]!r}"
+    if r.stdout.strip():
+        json.loads(r.stdout)
+    return r
+
+
+def edit_store(data_dir, conf, sql, *args):
+    db = sqlite3.connect(str(data_dir / conf["name"] / "leases.db"))
+    with db:
+        db.execute(sql, args)
+    db.close()
+
+
+# ------------------------------------------------------- extreme timestamps
+
+@pytest.mark.parametrize("stamp", [INT64_MAX, INT64_MIN])
+def test_extreme_created_at_does_not_trap(data_dir, stamp):
+    conf = ipam_conf(data_dir)
+    assert answered(ipam("ADD", conf, "c1")).ok
+    edit_store(data_dir, conf, "UPDATE leases SET created_at = ?", stamp)
+    assert answered(ipam("ADD", conf, "c1")).ok, "a retried ADD returns the existing lease"
+    listing = ipamctl("leases", "--json", data_dir=data_dir, check=False)
+    assert listing.returncode == 0, listing.stderr
+    r = answered(ipam("DEL", conf, "c1"))
+    assert r.ok, r
+    assert leases(data_dir, conf["name"]) == []
+    history = ipamctl("history", "10.78.0.2", data_dir=data_dir, check=False)
+    assert history.returncode == 0, history.stderr
+
+
+@pytest.mark.parametrize("stamp", [INT64_MAX, INT64_MIN])
+def test_extreme_released_at_does_not_trap(data_dir, stamp):
+    conf = ipam_conf(data_dir, quarantineSeconds=60)
+    first = answered(ipam("ADD", conf, "c1"))
+    assert first.ok
+    assert answered(ipam("DEL", conf, "c1")).ok
+    edit_store(data_dir, conf, "UPDATE quarantine SET released_at = ?", stamp)
+    # The quarantined address asked for by name: an answer (quarantined or not), not a trap.
+    answered(ipam("ADD", conf, "wanted", args=f"IP={first.json['ips'][0]['address'].split('/')[0]}"))
+    got = set()
+    for i in range(6):   # the /29 has 6 usable addresses: walk past the quarantined one
+        r = answered(ipam("ADD", conf, f"n{i}"))
+        if r.ok:
+            got.add(r.json["ips"][0]["address"])
+    assert got, "ADD must still hand out the other addresses"
+    pools = ipamctl("pools", data_dir=data_dir, check=False)
+    assert pools.returncode == 0, pools.stderr
