@@ -74,3 +74,36 @@ def test_extreme_released_at_does_not_trap(data_dir, stamp):
     assert got, "ADD must still hand out the other addresses"
     pools = ipamctl("pools", data_dir=data_dir, check=False)
     assert pools.returncode == 0, pools.stderr
+
+
+# ------------------------------------------------------- runtime-supplied paths
+
+def bridge_conf(data_dir, **extra):
+    conf = {"cniVersion": "1.1.0", "name": unique("net"), "type": "holdfast", "bridge": unique("hfbr"),
+            "isGateway": True,
+            "ipam": {"type": "holdfast-ipam", "dataDir": str(data_dir), "ranges": [[{"subnet": "10.79.0.0/24"}]]}}
+    conf.update(extra)
+    return conf
+
+
+def hf(command, conf, netns, node, ctr="c1", **kw):
+    return run_plugin(binary("holdfast"), command, conf, container_id=ctr, netns=netns, node=node.name, **kw)
+
+
+@pytest.mark.parametrize("command", ["ADD", "DEL"])
+def test_fifo_as_netns_is_rejected_at_once(data_dir, node, tmp_path, command):
+    fifo = tmp_path / "netns-fifo"
+    os.mkfifo(fifo)
+    conf = bridge_conf(data_dir)
+    start = time.monotonic()
+    try:
+        r = hf(command, conf, str(fifo), node, timeout=10)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{command} with a FIFO as CNI_NETNS hung (open blocked)")
+    assert time.monotonic() - start < 5
+    answered(r)
+    if command == "DEL":
+        assert r.ok, r   # nothing was created, DEL is idempotent
+    else:
+        assert not r.ok and r.json["code"] == 4 and "CNI_NETNS" in r.json["msg"], r
+    assert not (data_dir / conf["name"] / "leases.db").exists() or leases(data_dir, conf["name"]) == []
