@@ -24,12 +24,18 @@ public struct BridgeConfig: Sendable, Equatable {
     /// reference (`enabledad`): the IPAM already guarantees uniqueness, and DAD
     /// delays the address by a second or more.
     public var enableDAD: Bool
+    /// The run's deadline (`timeoutMs`), counted from the plugin's start: a
+    /// delegated IPAM plugin still running when it passes is killed and the
+    /// verb answers code 11, so a hung delegate cannot hang the runtime.
+    public var timeout: Duration
 
     public static let defaultBridge = "holdfast0"
+    public static let defaultTimeout = Duration.seconds(60)
 
     public init(bridge: String = BridgeConfig.defaultBridge, isGateway: Bool = false, isDefaultGateway: Bool = false,
                 forceAddress: Bool = false, ipMasq: Bool = false, mtu: Int? = nil, hairpinMode: Bool = false,
-                promiscMode: Bool = false, vlan: Int? = nil, macspoofchk: Bool = false, enableDAD: Bool = false) {
+                promiscMode: Bool = false, vlan: Int? = nil, macspoofchk: Bool = false, enableDAD: Bool = false,
+                timeout: Duration = BridgeConfig.defaultTimeout) {
         self.bridge = bridge
         self.isGateway = isGateway || isDefaultGateway
         self.isDefaultGateway = isDefaultGateway
@@ -41,6 +47,7 @@ public struct BridgeConfig: Sendable, Equatable {
         self.vlan = vlan
         self.macspoofchk = macspoofchk
         self.enableDAD = enableDAD
+        self.timeout = timeout
     }
 }
 
@@ -64,6 +71,7 @@ extension BridgeConfig {
         var vlan: Int?
         var macspoofchk: Bool?
         var enabledad: Bool?
+        var timeoutMs: Int?
     }
 
     /// Decodes and validates the plugin's fields from the whole network config.
@@ -84,10 +92,14 @@ extension BridgeConfig {
         if let vlan = raw.vlan, !(0...4094).contains(vlan) {
             throw BridgeConfigError(field: "vlan", problem: "must be 0...4094, got \(vlan)")
         }
+        if let ms = raw.timeoutMs, !(1...600_000).contains(ms) {
+            throw BridgeConfigError(field: "timeoutMs", problem: "must be 1...600000, got \(ms)")
+        }
         self.init(bridge: name, isGateway: raw.isGateway ?? false, isDefaultGateway: raw.isDefaultGateway ?? false,
                   forceAddress: raw.forceAddress ?? false, ipMasq: raw.ipMasq ?? false, mtu: raw.mtu,
                   hairpinMode: raw.hairpinMode ?? false, promiscMode: raw.promiscMode ?? false,
                   vlan: raw.vlan.flatMap { $0 == 0 ? nil : $0 }, macspoofchk: raw.macspoofchk ?? false,
-                  enableDAD: raw.enabledad ?? false)
+                  enableDAD: raw.enabledad ?? false,
+                  timeout: raw.timeoutMs.map { .milliseconds($0) } ?? Self.defaultTimeout)
     }
 }

@@ -107,3 +107,48 @@ def test_fifo_as_netns_is_rejected_at_once(data_dir, node, tmp_path, command):
     else:
         assert not r.ok and r.json["code"] == 4 and "CNI_NETNS" in r.json["msg"], r
     assert not (data_dir / conf["name"] / "leases.db").exists() or leases(data_dir, conf["name"]) == []
+
+
+# ------------------------------------------------------- delegated IPAM deadline
+
+def test_delegated_ipam_is_killed_at_the_run_deadline(data_dir, node, containers, tmp_path):
+    """A delegated IPAM plugin that never answers is killed when the run's
+    deadline (`timeoutMs`) passes, and ADD answers code 11 (try again)."""
+    plugin_dir = tmp_path / "plugins"
+    plugin_dir.mkdir()
+    pidfile = tmp_path / "slow.pid"
+    slow = plugin_dir / "slow-ipam"
+    slow.write_text(f"#!/bin/sh\necho $$ >> {pidfile}\nexec sleep 60\n")
+    slow.chmod(0o755)
+    ctr = containers()
+    conf = bridge_conf(data_dir, timeoutMs=1500)
+    conf["ipam"] = {"type": "slow-ipam"}
+    def sleeping(pid):
+        try:
+            return open(f"/proc/{pid}/cmdline").read().startswith("sleep")
+        except OSError:
+            return False
+
+    start = time.monotonic()
+    try:
+        r = hf("ADD", conf, ctr.path, node, ctr=ctr.name, timeout=20,
+               cni_path=f"{plugin_dir}:{binary('holdfast').rsplit('/', 1)[0]}")
+        took = time.monotonic() - start
+        answered(r)
+        assert not r.ok and r.json["code"] == 11, r
+        assert took < 6, f"ADD took {took:.1f}s with timeoutMs=1500"
+        pids = pidfile.read_text().split()
+        assert pids, "the delegated plugin never ran"
+        assert not [p for p in pids if sleeping(p)], "the delegated plugin was left running"
+    except subprocess.TimeoutExpired:
+        pytest.fail("ADD waited on a delegated IPAM plugin that never answers")
+    finally:
+        for pid in (pidfile.read_text().split() if pidfile.exists() else []):
+            if sleeping(pid):   # only the sleeps this test started, by PID
+                os.kill(int(pid), signal.SIGKILL)
+
+
+def test_timeout_ms_is_validated(data_dir, node, containers):
+    ctr = containers()
+    r = answered(hf("ADD", bridge_conf(data_dir, timeoutMs=0), ctr.path, node, ctr=ctr.name))
+    assert not r.ok and r.json["code"] == 7 and "timeoutMs" in r.json["details"], r
