@@ -152,3 +152,42 @@ def test_timeout_ms_is_validated(data_dir, node, containers):
     ctr = containers()
     r = answered(hf("ADD", bridge_conf(data_dir, timeoutMs=0), ctr.path, node, ctr=ctr.name))
     assert not r.ok and r.json["code"] == 7 and "timeoutMs" in r.json["details"], r
+
+
+# ------------------------------------------------------- storage failures name their cause
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """A 1 MiB tmpfs of our own, unmounted afterwards (by its path)."""
+    mnt = tmp_path / "fs"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "holdfast-test", str(mnt)], check=True)
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)])
+
+
+def test_disk_full_is_named_in_msg(small_fs):
+    conf = ipam_conf(small_fs)
+    assert answered(ipam("ADD", conf, "c1")).ok
+    fd = os.open(small_fs / "filler", os.O_WRONLY | os.O_CREAT)
+    try:   # fill the file system to the last block
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    r = answered(ipam("ADD", conf, "c2"))
+    assert not r.ok and r.json["code"] == 100, r
+    assert "disk full" in r.json["msg"], r.json
+
+
+def test_read_only_store_is_named_in_msg(small_fs):
+    conf = ipam_conf(small_fs)
+    assert answered(ipam("ADD", conf, "c1")).ok
+    subprocess.run(["mount", "-o", "remount,ro", str(small_fs)], check=True)
+    r = answered(ipam("ADD", conf, "c2"))
+    assert not r.ok and r.json["code"] == 100, r
+    assert "read-only" in r.json["msg"], r.json
