@@ -132,6 +132,7 @@ public final class NetlinkSocket {
         var controls: [mnl_cb_t?] = [nil, onNoop, onError, onDone, onOverrun]
         while true {
             let received = try receive(operation)
+            try ReplyFraming.check(receiveBuffer, length: received, operation: operation)
             let rc = withExtendedLifetime(context) {
                 controls.withUnsafeMutableBufferPointer {
                     mnl_cb_run2(receiveBuffer, received, seq, portID, onData, opaque,
@@ -191,6 +192,7 @@ public final class NetlinkSocket {
                 nlh = UnsafePointer(mnl_nlmsg_next(h, &remaining))
             }
             length = try receive(operation)
+            try ReplyFraming.check(receiveBuffer, length: length, operation: operation)
         }
     }
 }
