@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "IPAMTests", dependencies: ["Addressing", "IPAM"]),
         .testTarget(name: "LeaseStoreTests", dependencies: ["Addressing", "IPAM", "LeaseStore"]),
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "CMnl"]),
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
         .testTarget(name: "IPAMPluginTests", dependencies: ["Addressing", "IPAM", "IPAMPlugin", "CNI"]),
         .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "BridgePlugin"]),
