@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "CMnl"]),
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
         .testTarget(name: "IPAMPluginTests", dependencies: ["Addressing", "IPAM", "IPAMPlugin", "CNI"]),
-        .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "BridgePlugin"]),
+        .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "BridgePlugin", "CNI", "IPAMPlugin", "Netlink"]),
     ]
 )
 

@@ -44,7 +44,14 @@ struct AddOperation {
             // 3. The veth pair, the container end born inside the netns. A leftover
             //    from an earlier, interrupted ADD of this attachment is rebuilt.
             let hostName = InterfaceName.hostVeth(containerID: attachment.containerID, ifname: attachment.ifname)
-            if let stale = try nl.link(named: hostName) { try nl.deleteLink(index: stale.index) }
+            if let stale = try nl.link(named: hostName) {
+                // Only our own leftover goes: the name is a hash, and a link that merely
+                // shares it (another attachment's alias, not a veth) is never deleted.
+                guard HostPort.isLeftover(stale, of: attachment) else {
+                    throw BridgeError.foreignLink(name: hostName, alias: stale.alias, kind: stale.kind)
+                }
+                try nl.deleteLink(index: stale.index)
+            }
             if try namespace.run({ try NetlinkSocket().link(named: attachment.ifname) }) != nil {
                 throw BridgeError.interfaceExists(name: attachment.ifname, netns: netnsPath)
             }
@@ -70,8 +77,9 @@ struct AddOperation {
             if outcome.newlyAllocated {
                 // The veth goes first, so its address is never live without a lease.
                 undo.add("release lease") {
-                    try? nl.deleteLink(named: hostName)
-                    _ = try ipam.release(request, attachment: attachment)
+                    try LeaseRollback.run(deleteLink: { try nl.deleteLink(named: hostName) },
+                                          linkExists: { try nl.link(named: hostName) != nil },
+                                          release: { _ = try ipam.release(request, attachment: attachment) })
                 }
             }
             var ipamResult = outcome.result
@@ -102,9 +110,12 @@ struct AddOperation {
             }
 
             // 7. The result: bridge, host veth, container interface (index 2).
+            // The bridge's MAC is re-read: a bridge without a fixed address takes its
+            // lowest port's, so the value read in step 2 is stale after the first port.
+            let bridgeMAC = try nl.link(index: bridge.index)?.mac ?? bridge.mac
             var result = ipamResult
             result.interfaces = [
-                CNIResult.Interface(name: bridge.name, mac: bridge.mac),
+                CNIResult.Interface(name: bridge.name, mac: bridgeMAC),
                 CNIResult.Interface(name: hostName, mac: host.mac),
                 CNIResult.Interface(name: attachment.ifname, mac: containerLink.mac ?? containerMAC, sandbox: netnsPath),
             ]

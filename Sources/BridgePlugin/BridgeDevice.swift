@@ -40,8 +40,8 @@ enum BridgeDevice {
             let clashing = existing.filter { $0.address.address.isIPv4 == gw.isIPv4 && $0.address.network == want.network }
             if !clashing.isEmpty {
                 guard config.forceAddress else {
-                    throw BridgeError.system("bridge \(bridge.name) already has \(clashing[0].address) in \(want.network); "
-                                             + "set forceAddress to replace it", EEXIST)
+                    throw BridgeError.addressConflict("bridge \(bridge.name) already has \(clashing[0].address) in \(want.network); "
+                                                      + "set forceAddress to replace it")
                 }
                 for old in clashing { try? nl.deleteAddress(old.address, linkIndex: bridge.index) }
             }
@@ -60,6 +60,15 @@ enum HostPort {
     /// the lease store was lost.
     static func alias(for attachment: Attachment) -> String {
         "holdfast \(attachment.containerID) \(attachment.ifname)"
+    }
+
+    /// Whether `link`, found under the attachment's host veth name, is this
+    /// attachment's own leftover that ADD may delete and rebuild: it carries our
+    /// alias, or it is a bare veth with no alias and no master (an ADD killed
+    /// between creating the pair and attaching it, which sets the alias).
+    static func isLeftover(_ link: Link, of attachment: Attachment) -> Bool {
+        if link.alias == alias(for: attachment) { return true }
+        return link.kind == "veth" && (link.alias ?? "").isEmpty && link.masterIndex == nil
     }
 
     static func attach(_ host: Link, to bridge: Link, attachment: Attachment, config: BridgeConfig,

@@ -191,3 +191,71 @@ def test_read_only_store_is_named_in_msg(small_fs):
     r = answered(ipam("ADD", conf, "c2"))
     assert not r.ok and r.json["code"] == 100, r
     assert "read-only" in r.json["msg"], r.json
+
+
+# ------------------------------------------------------- bridge plugin: codes, MAC, foreign links
+
+def host_veth(container_id, ifname):
+    """InterfaceName.hostVeth: "hf" + 11 hex digits of FNV-1a 64 over id NUL ifname."""
+    h = 0xcbf29ce484222325
+    for b in container_id.encode() + b"\0" + ifname.encode():
+        h ^= b
+        h = (h * 0x100000001b3) & (2**64 - 1)
+    return "hf" + format(h & 0xfffffffffff, "011x")
+
+
+def link_json(node, name):
+    out = node.exec("ip", "-j", "link", "show", "dev", name, check=False)
+    return json.loads(out.stdout)[0] if out.returncode == 0 else None
+
+
+def test_force_address_conflict_is_a_config_error(data_dir, node, containers):
+    conf = bridge_conf(data_dir)
+    node.exec("ip", "link", "add", "name", conf["bridge"], "type", "bridge")
+    node.exec("ip", "addr", "add", "10.79.0.254/24", "dev", conf["bridge"])
+    ctr = containers()
+    r = answered(hf("ADD", conf, ctr.path, node, ctr=ctr.name))
+    assert not r.ok and r.json["code"] == 7 and "forceAddress" in r.json["msg"], r
+    assert link_json(node, host_veth(ctr.name, "eth0")) is None, "rollback must remove the veth"
+    assert leases(data_dir, conf["name"]) == [], "rollback must release the lease"
+
+
+def test_add_result_carries_the_bridge_mac_after_its_first_port(data_dir, node, containers):
+    conf = bridge_conf(data_dir)
+    ctr = containers()
+    r = answered(hf("ADD", conf, ctr.path, node, ctr=ctr.name))
+    assert r.ok, r
+    now = link_json(node, conf["bridge"])["address"]
+    assert r.json["interfaces"][0] == {"name": conf["bridge"], "mac": now}, (r.json["interfaces"][0], now)
+
+
+@pytest.mark.parametrize("kind,alias", [("veth", "holdfast someone-else eth0"), ("veth", "not holdfast"),
+                                        ("bridge", None)])
+def test_add_leaves_a_foreign_link_with_its_veth_name_alone(data_dir, node, containers, kind, alias):
+    """A link that has the attachment's host veth name but is not ours (another
+    attachment's alias, or not a veth at all) is never deleted by ADD."""
+    ctr = containers()
+    name = host_veth(ctr.name, "eth0")
+    peer = ["peer", "name", "x" + name[1:]] if kind == "veth" else []
+    node.exec("ip", "link", "add", "name", name, "type", kind, *peer)
+    if alias:
+        node.exec("ip", "link", "set", "dev", name, "alias", alias)
+    before = link_json(node, name)
+    r = answered(hf("ADD", bridge_conf(data_dir), ctr.path, node, ctr=ctr.name))
+    assert not r.ok and r.json["code"] == 110 and name in r.json["msg"], r
+    after = link_json(node, name)
+    assert after is not None and after["ifindex"] == before["ifindex"], "ADD deleted a link that is not its own"
+
+
+def test_add_rebuilds_its_own_leftover_veth(data_dir, node, containers):
+    """The other side of the alias check: a leftover veth of this attachment
+    (an earlier ADD killed half-way) is still rebuilt, not an error."""
+    conf = bridge_conf(data_dir)
+    ctr = containers()
+    assert answered(hf("ADD", conf, ctr.path, node, ctr=ctr.name)).ok
+    ctr.exec("ip", "link", "del", "eth0")   # the container end goes, the host end with it
+    name = host_veth(ctr.name, "eth0")
+    node.exec("ip", "link", "add", "name", name, "type", "veth", "peer", "name", "tmp" + name[2:12])
+    r = answered(hf("ADD", conf, ctr.path, node, ctr=ctr.name))
+    assert r.ok, r
+    assert link_json(node, name)["master"] == conf["bridge"]
