@@ -12,5 +12,7 @@ swift test 2>&1 | tee /tmp/holdfast-unit.log | grep -vE '^(\[[0-9]+/[0-9]+\]|Com
 grep -qE 'Test run with [0-9]+ tests? .*passed|Executed [0-9]+ tests?, with 0 failures' /tmp/holdfast-unit.log || { echo "unit tests did not report success" >&2; exit 1; }
 log "VM lane (Debian's stock kernel under QEMU, cgroup v2)"
 "$HOLDFAST_ROOT/scripts/test-vm.sh"
+log "fuzzing (bounded: ${FUZZ_SECONDS:-20}s per target; scripts/fuzz.sh documents the 60 s run)"
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}" "$HOLDFAST_ROOT/scripts/fuzz.sh"
 log "integration tests"
 python3 -m pytest -q -rs Tests/integration "$@"
