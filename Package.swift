@@ -2,7 +2,8 @@
 // Holdfast: a CNI bridge plugin and an IPAM that never hands out an address a
 // live container still holds. Targets are layered so the dangerous logic
 // (allocation, reconcile planning) is pure and unit-testable:
-//   Addressing  -> IPAM -> LeaseStore -> IPAMPlugin -> BridgePlugin -> executables
+//   Addressing  -> IPAM -> LeaseStore -> LeaseService -> IPAMPlugin -> BridgePlugin -> executables
+//   LeaseService (no CNI) -> IpamctlKit
 //   Addressing  -> CNI (protocol)          Netlink (libmnl) -> BridgePlugin
 import PackageDescription
 
@@ -36,14 +37,17 @@ let package = Package(
         .target(name: "Netlink", dependencies: ["Addressing", "CMnl"]),
         // Kernel truth for reconcile: a bridge's ports, their peers' addresses.
         .target(name: "KernelInventory", dependencies: ["Addressing", "IPAM", "Netlink"]),
-        // host-local compatible IPAM plugin logic, shared by holdfast-ipam and holdfast.
-        .target(name: "IPAMPlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "CNI"]),
+        // The lease service: allocation, release, GC, status, flood guards, freeze.
+        // No CNI import: ipamctl and cluster mode use it without the protocol.
+        .target(name: "LeaseService", dependencies: ["Addressing", "IPAM", "LeaseStore"]),
+        // The thin CNI adapter over LeaseService (holdfast-ipam, and holdfast in-process).
+        .target(name: "IPAMPlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService", "CNI"]),
         // The bridge plugin's logic (ADD/DEL/CHECK/STATUS/GC).
-        .target(name: "BridgePlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "CNI", "Netlink", "IPAMPlugin",
-                                                   "KernelInventory", "CNftables"]),
+        .target(name: "BridgePlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "CNI", "Netlink", "LeaseService",
+                                                   "IPAMPlugin", "KernelInventory", "CNftables"]),
         // ipamctl's commands as a library so tests can drive them.
         .target(name: "IpamctlKit", dependencies: [
-            "Addressing", "IPAM", "LeaseStore", "IPAMPlugin", "Netlink", "KernelInventory",
+            "Addressing", "IPAM", "LeaseStore", "LeaseService", "Netlink", "KernelInventory",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The OOM watchdog.
@@ -64,8 +68,9 @@ let package = Package(
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "CMnl"]),
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
-        .testTarget(name: "IPAMPluginTests", dependencies: ["Addressing", "IPAM", "IPAMPlugin", "CNI"]),
-        .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "BridgePlugin", "CNI", "IPAMPlugin", "Netlink"]),
+        .testTarget(name: "LeaseServiceTests", dependencies: ["Addressing", "IPAM", "LeaseService"]),
+        .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "BridgePlugin", "CNI", "IPAMPlugin", "LeaseStore",
+                                                       "Netlink"]),
     ]
 )
 

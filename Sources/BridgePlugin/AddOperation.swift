@@ -7,7 +7,7 @@ import Addressing
 import Glibc
 import CNI
 import IPAM
-import IPAMPlugin
+import LeaseService
 import KernelInventory
 import Netlink
 

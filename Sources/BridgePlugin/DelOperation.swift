@@ -1,6 +1,6 @@
 import Addressing
 import CNI
-import IPAMPlugin
+import LeaseService
 import KernelInventory
 import Netlink
 

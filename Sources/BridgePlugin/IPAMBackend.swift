@@ -2,6 +2,7 @@ import Addressing
 import CNI
 import IPAM
 import IPAMPlugin
+import LeaseService
 
 /// Where the bridge plugin's addresses come from.
 ///

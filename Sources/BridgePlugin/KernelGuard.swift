@@ -5,7 +5,7 @@ import Foundation
 #endif
 import Addressing
 import IPAM
-import IPAMPlugin
+import LeaseService
 import KernelInventory
 import LeaseStore
 import Netlink

@@ -1,3 +1,5 @@
+import Addressing
+
 /// The protocol parameters a runtime passes in environment variables,
 /// validated for the requested verb.
 ///
@@ -188,16 +190,5 @@ public struct CNIArgument: Sendable, Hashable {
     public init(key: String, value: String) {
         self.key = key
         self.value = value
-    }
-}
-
-/// An attachment: `(CNI_CONTAINERID, CNI_IFNAME)`, the unit ADD creates and
-/// DEL removes, and what GC's `cni.dev/valid-attachments` lists.
-public struct Attachment: Sendable, Hashable, Codable {
-    public var containerID: String
-    public var ifname: String
-    public init(containerID: String, ifname: String) {
-        self.containerID = containerID
-        self.ifname = ifname
     }
 }

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Addressing
 
 /// The request configuration a plugin reads on stdin (spec Sections 1 and 3).
 ///

@@ -1,4 +1,5 @@
 import CNI
+import LeaseService
 import LeaseStore
 
 extension CNIError {
@@ -11,7 +12,7 @@ extension CNIError {
         case let e as CNIError:
             return e
         case let e as OperationsError:
-            return e.cniError
+            return .tryAgainLater(e.description, details: e.description)
         case let e as IPAMConfigError:
             return .invalidConfig("invalid ipam configuration", details: e.description)
         case let e as IPAMServiceError:
@@ -24,6 +25,8 @@ extension CNIError {
                 return CNIError(code: HoldfastErrorCode.massReleaseRefused, msg: "mass release refused", details: m)
             case .checkFailed(let m):
                 return CNIError(code: HoldfastErrorCode.checkFailed, msg: "check failed", details: m)
+            case .notReady(let m, let d):
+                return .notAvailable(m, details: d)
             }
         case let e as StoreError:
             switch e {

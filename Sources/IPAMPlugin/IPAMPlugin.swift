@@ -6,6 +6,7 @@ import Foundation
 import Addressing
 import CNI
 import IPAM
+import LeaseService
 import LeaseStore
 
 /// `holdfast-ipam`: the CNI IPAM plugin, drop-in for host-local's config.
@@ -23,7 +24,7 @@ public struct HoldfastIPAMPlugin: CNIPlugin {
         }
         do {
             let ipamConfig = try IPAMConfig(ipamJSON: ipam.encoded())
-            return try IPAMService(network: config.name, config: ipamConfig)
+            return try IPAMService(network: config.name, config: ipamConfig, started: CNIDispatcher.started)
         } catch {
             throw .from(ipam: error)
         }

@@ -1,6 +1,7 @@
 import Addressing
 import CNI
 import IPAM
+import LeaseService
 
 /// Turns leases into the IPAM result host-local would print for them:
 /// one `ips` entry per lease (prefix from its subnet, gateway from its range),

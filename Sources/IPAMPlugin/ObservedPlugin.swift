@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import CNI
+import LeaseService
 import LeaseStore
 
 /// Wraps any Holdfast plugin so that every verb leaves one structured log line

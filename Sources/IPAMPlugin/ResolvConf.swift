@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import CNI
+import LeaseService
 
 /// Reads a resolv.conf into the result's `dns` (what host-local does with `resolvConf`).
 enum ResolvConf {

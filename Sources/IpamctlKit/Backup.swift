@@ -6,7 +6,7 @@ import Foundation
 import Glibc
 import ArgumentParser
 import IPAM
-import IPAMPlugin
+import LeaseService
 import LeaseStore
 
 extension Ipamctl {

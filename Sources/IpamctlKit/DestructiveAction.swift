@@ -5,7 +5,7 @@ import Foundation
 #endif
 import ArgumentParser
 import IPAM
-import IPAMPlugin
+import LeaseService
 import LeaseStore
 
 /// Flags every destructive subcommand shares. Dry run unless `--apply`.

@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import ArgumentParser
-import IPAMPlugin
+import LeaseService
 import LeaseStore
 
 /// Lock wait for ipamctl's small writes (freeze, unfreeze).

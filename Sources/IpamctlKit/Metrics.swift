@@ -7,7 +7,7 @@ import Glibc
 import ArgumentParser
 import Addressing
 import IPAM
-import IPAMPlugin
+import LeaseService
 import LeaseStore
 
 extension Ipamctl {

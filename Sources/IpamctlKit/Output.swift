@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Glibc
-import IPAMPlugin
+import LeaseService
 
 /// Table and JSON printing shared by the subcommands.
 enum Output {

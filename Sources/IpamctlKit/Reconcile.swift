@@ -6,7 +6,7 @@ import Foundation
 import ArgumentParser
 import Addressing
 import IPAM
-import IPAMPlugin
+import LeaseService
 import KernelInventory
 import LeaseStore
 import Netlink

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Addressing
 import IPAM
-import IPAMPlugin
+import LeaseService
 import LeaseStore
 
 extension Ipamctl {

@@ -1,4 +1,5 @@
 import Testing
+import Addressing
 @testable import CNI
 
 private let addEnv: [String: String] = [

@@ -1,5 +1,3 @@
-import CNI
-
 /// Flood protection refusals. Both are transient, so both are CNI error 11
 /// ("try again later"): the runtime backs off and retries instead of queueing
 /// more work on a node that is already saturated.
@@ -17,6 +15,4 @@ public enum OperationsError: Error, CustomStringConvertible, Sendable {
             "network \"\(n)\" has \(m) plugin processes waiting for its lock already (ipam.maxWaiters); retry later"
         }
     }
-
-    public var cniError: CNIError { .tryAgainLater(description, details: description) }
 }

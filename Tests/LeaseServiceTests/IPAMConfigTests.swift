@@ -1,7 +1,7 @@
 import Addressing
 import Foundation
 import IPAM
-@testable import IPAMPlugin
+@testable import LeaseService
 import Testing
 
 @Suite struct IPAMConfigTests {

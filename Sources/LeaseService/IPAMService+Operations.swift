@@ -7,7 +7,6 @@ import Foundation
 import Glibc
 #endif
 import LeaseStore
-import CNI
 
 extension IPAMService {
     /// `store.write` behind the flood guards, with metrics:
@@ -20,12 +19,12 @@ extension IPAMService {
     ///    best effort.
     /// How long this run may still wait for the lock so that the whole run,
     /// including its own start-up before and rollback after a failed wait, ends
-    /// within `lockTimeoutMs` of the plugin's start: the deadline a runtime (or a
+    /// within `lockTimeoutMs` of the run's `started`: the deadline a runtime (or a
     /// flood) sees. A tenth of the budget (at most 250 ms) is kept for the work
     /// after the wait; at least 20 ms of waiting is always allowed.
     func lockBudget() -> Duration {
         let reserve = min(config.lockTimeout / 10, .milliseconds(250))
-        let elapsed = ContinuousClock.now - CNIDispatcher.started
+        let elapsed = ContinuousClock.now - started
         return max(config.lockTimeout - reserve - elapsed, .milliseconds(20))
     }
 

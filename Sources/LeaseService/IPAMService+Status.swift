@@ -4,7 +4,6 @@ import FoundationEssentials
 import Foundation
 #endif
 import Addressing
-import CNI
 import IPAM
 import LeaseStore
 
@@ -33,12 +32,12 @@ extension IPAMService {
             (try txn.counts(now: now, quarantine: config.quarantine), try txn.meta(MetaKey.frozen))
         }
         if let frozen {
-            throw CNIError.notAvailable("network \"\(network)\" is frozen", details: frozen)
+            throw IPAMServiceError.notReady("network \"\(network)\" is frozen", details: frozen)
         }
         for (index, set) in config.rangeSets.enumerated() {
             let capacity = set.ranges.reduce(UInt64(0)) { $0 &+ $1.capacity }
             if UInt64(counts.byRangeSet[index] ?? 0) >= capacity {
-                throw CNIError.notAvailable("network \"\(network)\" range set \(index) is exhausted",
+                throw IPAMServiceError.notReady("network \"\(network)\" range set \(index) is exhausted",
                                             details: "\(capacity) of \(capacity) addresses leased")
             }
         }

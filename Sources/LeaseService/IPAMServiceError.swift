@@ -16,6 +16,8 @@ public enum IPAMServiceError: Error, CustomStringConvertible, Sendable {
     case massReleaseRefused(String)
     /// CHECK found the store disagreeing with `prevResult`.
     case checkFailed(String)
+    /// STATUS: the network cannot take ADDs now (frozen, or a range set is full).
+    case notReady(String, details: String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum IPAMServiceError: Error, CustomStringConvertible, Sendable {
         case .requestedUnplaced(let a): "requested addresses \(a.joined(separator: ", ")) are not in any configured range"
         case .massReleaseRefused(let m): m
         case .checkFailed(let m): m
+        case .notReady(let m, let d): "\(m): \(d)"
         }
     }
 }

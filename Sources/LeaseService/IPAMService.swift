@@ -6,7 +6,6 @@ import Foundation
 import Addressing
 import IPAM
 import LeaseStore
-import CNI
 
 /// Allocation, release, GC and status for one network's store.
 ///
@@ -19,14 +18,19 @@ public final class IPAMService {
     public let network: String
     public let config: IPAMConfig
     public let store: LeaseStore
+    /// When this run started: the lock wait is budgeted so that the whole run
+    /// ends within `lockTimeoutMs` of it (see `lockBudget()`). The CNI adapter
+    /// passes the plugin process's start; other callers, their own.
+    public let started: ContinuousClock.Instant
     /// Injected so tests can move time (quarantine expiry).
     public var now: @Sendable () -> Date = { Date() }
 
     /// Opens (or creates) the network's store.
     /// - Throws: `StoreError` for an invalid network name or a corrupt store.
-    public init(network: String, config: IPAMConfig) throws {
+    public init(network: String, config: IPAMConfig, started: ContinuousClock.Instant = .now) throws {
         self.network = network
         self.config = config
+        self.started = started
         self.store = try LeaseStore.open(StoreLocation(dataDir: config.dataDir, network: network))
     }
 

@@ -24,6 +24,24 @@ public struct Decision: Encodable, Sendable {
     public var message: String?
     public var plugin: String
     public var pid: Int32
+
+    /// Public because the CNI adapter (`ObservedPlugin`) builds the records.
+    public init(time: String, verb: String, network: String, container: String?, ifname: String?,
+                addresses: [String], durationMs: Double, outcome: String, code: Int?, message: String?,
+                plugin: String, pid: Int32) {
+        self.time = time
+        self.verb = verb
+        self.network = network
+        self.container = container
+        self.ifname = ifname
+        self.addresses = addresses
+        self.durationMs = durationMs
+        self.outcome = outcome
+        self.code = code
+        self.message = message
+        self.plugin = plugin
+        self.pid = pid
+    }
 }
 
 /// The structured log: one JSON line per plugin decision, appended with
