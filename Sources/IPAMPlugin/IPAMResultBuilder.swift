@@ -13,7 +13,9 @@ public struct IPAMResultBuilder {
 
     public func result(for leases: [Lease], dns: CNIResult.DNS?) -> CNIResult {
         let ips = leases.sorted { $0.rangeSetIndex < $1.rangeSetIndex }.compactMap { lease -> CNIResult.IPConfig? in
-            guard lease.rangeSetIndex < config.rangeSets.count,
+            // The index comes from the store, where an edit can leave any number (-1
+            // included): checked against both ends, never trusted as a subscript.
+            guard config.rangeSets.indices.contains(lease.rangeSetIndex),
                   let range = config.rangeSets[lease.rangeSetIndex].range(containing: lease.address),
                   let address = IPNetwork(address: lease.address, prefixLength: range.subnet.prefixLength) else { return nil }
             return CNIResult.IPConfig(address: address, gateway: range.gateway)

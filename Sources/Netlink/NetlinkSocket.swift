@@ -62,7 +62,11 @@ public final class NetlinkSocket {
         socket = nl
         portID = mnl_socket_get_portid(nl)
         sequence = UInt32.random(in: 1...UInt32.max / 2)
-        receiveBuffer = .allocate(byteCount: Self.receiveBufferSize, alignment: 8)
+        // 4 bytes of slack past what recvmsg may fill: libmnl bounds a message's
+        // attributes by MNL_ALIGN(nlmsg_len), up to 3 bytes past an unaligned
+        // last message (found by fuzz-netlink, regressions/…/unaligned-tail.bin).
+        receiveBuffer = .allocate(byteCount: Self.receiveBufferSize + 4, alignment: 8)
+        receiveBuffer.initializeMemory(as: UInt8.self, repeating: 0, count: Self.receiveBufferSize + 4)
     }
 
     deinit {

@@ -259,3 +259,15 @@ def test_add_rebuilds_its_own_leftover_veth(data_dir, node, containers):
     r = answered(hf("ADD", conf, ctr.path, node, ctr=ctr.name))
     assert r.ok, r
     assert link_json(node, name)["master"] == conf["bridge"]
+
+
+@pytest.mark.parametrize("index", [-1, 2**31, INT64_MAX])
+def test_out_of_range_range_set_index_does_not_trap(data_dir, index):
+    conf = ipam_conf(data_dir)
+    assert answered(ipam("ADD", conf, "c1")).ok
+    edit_store(data_dir, conf, "UPDATE leases SET range_set = ?", index)
+    answered(ipam("ADD", conf, "c1"))     # the retried ADD: an answer, not a trap
+    answered(ipam("CHECK", conf, "c1"))
+    assert answered(ipam("DEL", conf, "c1")).ok
+    listing = ipamctl("leases", "--json", data_dir=data_dir, check=False)
+    assert listing.returncode == 0, listing.stderr

@@ -1,6 +1,6 @@
 // libFuzzer target: the IPAM config decoder (ranges, routes, limits).
 import CFuzzer
-import IPAMPlugin
+import LeaseService
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

@@ -9,9 +9,14 @@ import CMnl
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzNetlink(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    // The kernel's receive buffer is 8-byte aligned; so is this copy.
-    let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 8)
+    // As NetlinkSocket's receive buffer: 8-byte aligned, with zeroed slack after
+    // the data: libmnl bounds attributes by MNL_ALIGN(nlmsg_len), up to 3 bytes
+    // past an unaligned last message (regressions/fuzz-netlink/unaligned-tail.bin
+    // read past an exact-size copy; NetlinkSocket now keeps 4 bytes of slack).
+    let capacity = (size + 3) & ~3
+    let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 4), alignment: 8)
     defer { buffer.deallocate() }
+    buffer.initializeMemory(as: UInt8.self, repeating: 0, count: max(capacity, 4))
     buffer.copyMemory(from: data, byteCount: size)
     // As NetlinkSocket does after every recvmsg: refuse a buffer libmnl would misframe.
     guard (try? ReplyFraming.check(buffer, length: size, operation: "fuzz")) != nil else { return 0 }
