@@ -82,7 +82,7 @@ if Context.environment["HOLDFAST_FUZZ"] == "1" {
         ("fuzz-cni-args", ["CNI"]),
         ("fuzz-cni-result", ["CNI"]),
         ("fuzz-bridge-config", ["BridgePlugin"]),
-        ("fuzz-ipam-config", ["IPAMPlugin"]),
+        ("fuzz-ipam-config", ["LeaseService"]),
         ("fuzz-netlink", ["Netlink", "CMnl"]),
     ]
     package.targets.append(.systemLibrary(name: "CFuzzer", path: "Tests/Fuzz/CFuzzer"))
