@@ -5,9 +5,23 @@
 # The plugin runs inside a namespace of its own ("the node") so the demo leaves
 # the real host untouched: its bridge, nftables table and forwarding sysctl all
 # live there, and everything is removed by name at the end.
+#
+#   scripts/demo.sh [--bin-dir DIR]
+# --bin-dir runs the plugins already in DIR (e.g. /usr/lib/cni, from the Debian
+# package) instead of building; ipamctl is DIR/ipamctl, else the one on PATH.
 source "$(dirname "$0")/lib.sh"
+bin_dir=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --bin-dir) bin_dir="$2"; shift 2 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        *) echo "unknown option: $1" >&2; exit 2 ;;
+    esac
+done
 "$HOLDFAST_ROOT/scripts/setup.sh"
-"$HOLDFAST_ROOT/scripts/build.sh"
+if [ -n "$bin_dir" ]; then HOLDFAST_BIN_DIR="$bin_dir"; else "$HOLDFAST_ROOT/scripts/build.sh"; fi
+ipamctl="$HOLDFAST_BIN_DIR/ipamctl"
+[ -x "$ipamctl" ] || ipamctl="$(command -v ipamctl)" || { echo "no ipamctl in $HOLDFAST_BIN_DIR or on PATH" >&2; exit 1; }
 
 suffix="$$"
 node="hfdemo-node-$suffix"
@@ -55,11 +69,11 @@ log "ping ${ctrs[1]} ($b_ip) -> gateway ($gw)"
 ip netns exec "${ctrs[1]}" ping -c 3 -W 2 "$gw"
 
 log "ipamctl leases"
-"$HOLDFAST_BIN_DIR/ipamctl" leases --data-dir "$data_dir"
+"$ipamctl" leases --data-dir "$data_dir"
 log "ipamctl pools"
-"$HOLDFAST_BIN_DIR/ipamctl" pools --data-dir "$data_dir"
+"$ipamctl" pools --data-dir "$data_dir"
 
 for c in "${ctrs[@]}"; do log "DEL $c"; cni DEL "$c"; done
 log "leases after DEL (none expected)"
-"$HOLDFAST_BIN_DIR/ipamctl" leases --data-dir "$data_dir"
+"$ipamctl" leases --data-dir "$data_dir"
 log "demo finished"

@@ -20,8 +20,12 @@ FUZZ_SECONDS="${FUZZ_SECONDS:-20}" "$HOLDFAST_ROOT/scripts/fuzz.sh" || failed_la
 log "integration tests"
 status=0
 python3 -m pytest -q -rs Tests/integration "$@" || status=$?
+if [ "$status" -eq 0 ]; then
+    log "Debian package: build, lintian, install, demo, upgrade, remove, purge"
+    bash "$HOLDFAST_ROOT/scripts/test-package.sh" --no-build || status=$?
+fi
 if [ ${#failed_lanes[@]} -gt 0 ]; then
-    echo "test.sh FAILED: ${failed_lanes[*]} (see above); integration tests exit status $status"
+    echo "test.sh FAILED: ${failed_lanes[*]} (see above); integration and package tests exit status $status"
     exit 1
 fi
 exit "$status"

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import LeaseService
 
 /// The `holdfast` plugin's config: the reference `bridge` plugin's fields, so
 /// users switch by changing `type`.
@@ -78,9 +79,8 @@ extension BridgeConfig {
     /// - Throws: `BridgeConfigError` for an invalid bridge name, an MTU outside
     ///   68...65535, or a VLAN outside 0...4094.
     public init(json: Data) throws(BridgeConfigError) {
-        let raw: Raw
-        do { raw = try JSONDecoder().decode(Raw.self, from: json) } catch {
-            throw BridgeConfigError(field: "config", problem: "cannot decode bridge fields: \(error)")
+        let raw = try LooseDecoding.decode(Raw.self, from: json) {
+            BridgeConfigError(field: "config", problem: "cannot decode bridge fields: \($0)")
         }
         let name = raw.bridge ?? Self.defaultBridge
         if let problem = InterfaceName.problem(with: name) {

@@ -33,28 +33,3 @@ enum ContainerInterface {
         return link
     }
 }
-
-/// `isDefaultGateway`: a default route per family via that family's gateway,
-/// unless the IPAM result already routes the default.
-enum DefaultRoutes {
-    static func missing(in result: CNIResult) -> [CNIResult.Route] {
-        var out: [CNIResult.Route] = []
-        for isV4 in [true, false] {
-            guard let gw = result.ips.first(where: { $0.address.address.isIPv4 == isV4 })?.gateway else { continue }
-            let hasDefault = result.routes.contains { $0.dst.prefixLength == 0 && $0.dst.address.isIPv4 == isV4 }
-            if !hasDefault, let dst = IPNetwork(isV4 ? "0.0.0.0/0" : "::/0") { out.append(CNIResult.Route(dst: dst, gw: gw)) }
-        }
-        return out
-    }
-}
-
-extension MACAddress {
-    /// A random unicast, locally administered MAC (the kernel's `eth_random_addr` rule).
-    static func randomLocal() -> MACAddress {
-        var bytes = [UInt8](repeating: 0, count: 6)
-        var generator = SystemRandomNumberGenerator()
-        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
-        bytes[0] = (bytes[0] & 0xfe) | 0x02
-        return MACAddress(bytes: bytes)!
-    }
-}

@@ -10,6 +10,9 @@ import Netlink
 /// attachment, and masquerade entries come from the lease or `prevResult`.
 struct DelOperation {
     let request: CNIRequest
+    /// Opens the host namespace's netlink socket; injected by tests (a
+    /// `NetlinkSocket` over a recording transport).
+    var openNetlink: () throws(NetlinkError) -> NetlinkSocket = { () throws(NetlinkError) in try NetlinkSocket() }
 
     func run() throws {
         let attachment = try request.environment.requireAttachment()
@@ -26,7 +29,7 @@ struct DelOperation {
         var vethGone = false
         var netlink: NetlinkSocket?
         do {
-            let nl = try NetlinkSocket()
+            let nl = try openNetlink()
             netlink = nl
             try Tolerate.missing { () throws(NetlinkError) in try nl.deleteLink(named: hostName) }
             vethGone = true

@@ -28,9 +28,11 @@ public enum CNIDispatcher {
     /// 6. Call the plugin; ADD prints its result in the config's version shape.
     ///
     /// Error JSON carries the config's `cniVersion` when it is a supported one,
-    /// else "1.1.0". Output ends with a newline.
+    /// else "1.1.0". Output ends with a newline. `release` (the Holdfast
+    /// version) is added to the VERSION answer as `"holdfast"` and to `about`.
     public static func run(plugin: some CNIPlugin, environment: [String: String], io: CNIIO,
-                           maxConfigSize: Int = defaultMaxConfigSize, about: String? = nil) -> Int32 {
+                           maxConfigSize: Int = defaultMaxConfigSize, about: String? = nil,
+                           release: String? = nil) -> Int32 {
         var errorVersion = CNIVersion.latest.rawValue
         do {
             let command: CNICommand
@@ -38,7 +40,8 @@ public enum CNIDispatcher {
                 command = try CNIEnvironment.parseCommand(environment)
             } catch {
                 if let about, (environment["CNI_COMMAND"] ?? "").isEmpty {
-                    io.writeStderr("\(about)\nCNI protocol versions supported: \(CNIVersion.supportedStrings.joined(separator: ", "))\n")
+                    let version = release.map { "version \($0)\n" } ?? ""
+                    io.writeStderr("\(about)\n\(version)CNI protocol versions supported: \(CNIVersion.supportedStrings.joined(separator: ", "))\n")
                 }
                 throw error
             }
@@ -49,7 +52,7 @@ public enum CNIDispatcher {
                    let s = (try? JSONValue.decode(Data(bytes)))?["cniVersion"]?.stringValue, !s.isEmpty {
                     version = s
                 }
-                return emit(VersionResult(cniVersion: version).encoded(), io: io) ? 0 : 1
+                return emit(VersionResult(cniVersion: version, holdfastVersion: release).encoded(), io: io) ? 0 : 1
             }
 
             let stdin = Data(try io.readAll(limit: maxConfigSize))
@@ -82,9 +85,10 @@ public enum CNIDispatcher {
 
     /// Entry point for a plugin executable: the process environment, fds 0/1/2,
     /// and `exit` with the status.
-    public static func main(plugin: some CNIPlugin, about: String? = nil) -> Never {
+    public static func main(plugin: some CNIPlugin, about: String? = nil, release: String? = nil) -> Never {
         _ = started
-        let status = run(plugin: plugin, environment: processEnvironment(), io: .fileDescriptors(), about: about)
+        let status = run(plugin: plugin, environment: processEnvironment(), io: .fileDescriptors(), about: about,
+                         release: release)
         exit(status)
     }
 

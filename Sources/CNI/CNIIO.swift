@@ -8,6 +8,7 @@ import Glibc
 #else
 #error("Holdfast's CNI target supports Linux (Glibc) only")
 #endif
+import SystemCalls
 
 /// The dispatcher's stdin/stdout/stderr, injectable so every verb can be
 /// tested without exec.
@@ -56,28 +57,17 @@ public struct CNIIO {
     }
 }
 
-/// Thin syscall wrappers with EINTR retry; errors carry errno text.
+/// The dispatcher's reads and writes over `SystemCalls`, with errors as CNI
+/// errors carrying the errno text.
 enum FD {
     static func read(_ fd: Int32, maxCount: Int, what: String) throws(CNIError) -> [UInt8] {
-        guard maxCount > 0 else { return [] }
-        var buffer = [UInt8](repeating: 0, count: maxCount)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, maxCount) }
-            if n >= 0 { return Array(buffer.prefix(n)) }
-            if errno == EINTR { continue }
-            throw .ioFailure("error reading from \(what)", details: errnoText())
+        do { return try FileDescriptor(rawValue: fd).readSome(maxCount: maxCount) } catch {
+            throw .ioFailure("error reading from \(what)", details: errnoText(error.errno.rawValue))
         }
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-            if n > 0 { offset += n; continue }
-            if n < 0, errno == EINTR { continue }
-            return false
-        }
-        return true
+        (try? FileDescriptor(rawValue: fd).writeAllBytes(bytes)) != nil
     }
 
     static func errnoText(_ code: Int32 = errno) -> String {

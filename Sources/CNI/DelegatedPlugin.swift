@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemCalls
 
 /// Runs another CNI plugin (spec Section 4), e.g. a foreign IPAM named by
 /// `ipam.type`.
@@ -120,43 +121,21 @@ struct Child {
             throw .ioFailure("socketpair for delegated plugin stdout failed", details: text)
         }
         // Our ends are never inherited (CLOEXEC); the child's ends are dup2'd
-        // onto 0 and 1, which clears CLOEXEC on the copies only.
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, sv[1], 0)
-        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
-
-        // A plugin must see default SIGPIPE handling and no blocked signals,
-        // whatever ours are.
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attr, &mask)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = environment.sorted { $0.key < $1.key }
-            .map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for p in argv { free(p) }
-            for p in envp { free(p) }
-        }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, &attr, argv, envp)
+        // onto 0 and 1, which clears CLOEXEC on the copies only. A plugin sees
+        // default SIGPIPE handling and no blocked signals, whatever ours are.
+        let spawn = Spawn(executable: executable,
+                          environment: environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
+                          redirections: [(sv[1], 0), (out[1], 1)], defaultSignals: [SIGPIPE])
+        let started = Result { () throws(SystemCallError) -> pid_t in try spawn.start() }
         close(sv[1])
         close(out[1])
-        guard rc == 0 else {
+        switch started {
+        case .success(let pid):
+            return Child(pid: pid, stdinFD: sv[0], stdoutFD: out[0])
+        case .failure(let error):
             close(sv[0]); close(out[0])
-            throw .internal("failed to execute plugin \(executable)", details: FD.errnoText(rc))
+            throw .internal("failed to execute plugin \(executable)", details: FD.errnoText(error.errno.rawValue))
         }
-        return Child(pid: pid, stdinFD: sv[0], stdoutFD: out[0])
     }
 
     /// Feeds `input` and collects stdout until EOF, within the bounds; kills

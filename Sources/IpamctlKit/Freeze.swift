@@ -37,8 +37,7 @@ extension Ipamctl {
 
         func run() throws {
             let catalog = StoreCatalog(dataDir: store.dataDir)
-            let networks = try catalog.selected(store.network)
-            guard !networks.isEmpty else { throw ValidationError("no networks under \(store.dataDir)") }
+            let networks = try catalog.selectedNonEmpty(store.network)
             let actor = AuditActor.current(process: "ipamctl")
             for network in networks {
                 try FreezeControl.freeze(try catalog.openWritable(network), reason: reason, actor: actor,
@@ -57,8 +56,7 @@ extension Ipamctl {
 
         func run() throws {
             let catalog = StoreCatalog(dataDir: store.dataDir)
-            let networks = try catalog.selected(store.network)
-            guard !networks.isEmpty else { throw ValidationError("no networks under \(store.dataDir)") }
+            let networks = try catalog.selectedNonEmpty(store.network)
             let actor = AuditActor.current(process: "ipamctl")
             for network in networks {
                 let done = try FreezeControl.unfreeze(try catalog.openWritable(network), actor: actor,

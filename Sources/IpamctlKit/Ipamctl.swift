@@ -1,4 +1,5 @@
 import ArgumentParser
+import HoldfastVersion
 
 /// `ipamctl`: inspect and operate Holdfast lease stores.
 ///
@@ -9,6 +10,7 @@ public struct Ipamctl: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ipamctl",
         abstract: "Inspect and operate Holdfast IPAM lease stores.",
+        version: HoldfastVersion.string,
         subcommands: [Leases.self, Show.self, History.self, Pools.self, Reconcile.self, Metrics.self, Freeze.self,
                       Unfreeze.self, Release.self, Backup.self, Restore.self, Audit.self])
 

@@ -9,6 +9,7 @@ import Addressing
 import IPAM
 import LeaseService
 import LeaseStore
+import SystemCalls
 
 extension Ipamctl {
     /// Prometheus text exposition of every network (or one), from snapshots:
@@ -148,34 +149,15 @@ struct MetricsText {
         d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
     }
 
-    static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
+    static func directory(of path: String) -> String { Directory.parent(of: path) }
 
     /// Temp file in the same directory, write, fsync, rename, fsync the
-    /// directory: the collector reads either the old file or the new one.
+    /// directory (`AtomicFile`): the collector reads either the old file or the new one.
     static func writeAtomically(_ text: String, to path: String) throws {
-        let dir = directory(of: path)
-        var template = Array("\(dir)/.holdfast-metrics.XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw ValidationError("cannot create a temporary file in \(dir): \(String(cString: strerror(errno)))") }
-        let temp = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        var ok = false
-        defer { if !ok { unlink(temp) } }
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 { if errno == EINTR { continue }; close(fd); throw ValidationError("write \(temp): \(String(cString: strerror(errno)))") }
-            written += n
+        do {
+            try AtomicFile.write(Array(text.utf8), to: path, mode: 0o644)
+        } catch {
+            throw ValidationError("cannot write \(path): \(error)")
         }
-        fchmod(fd, 0o644)
-        guard fsync(fd) == 0 else { close(fd); throw ValidationError("fsync \(temp): \(String(cString: strerror(errno)))") }
-        close(fd)
-        guard rename(temp, path) == 0 else { throw ValidationError("rename to \(path): \(String(cString: strerror(errno)))") }
-        ok = true
-        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 { fsync(dfd); close(dfd) }
     }
 }

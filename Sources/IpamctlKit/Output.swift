@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Glibc
+import SystemCalls
 import LeaseService
 
 /// Table and JSON printing shared by the subcommands.
@@ -55,14 +56,7 @@ enum Output {
     }
 
     static func write(_ data: Data) {
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(1, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return }
-                offset += n
-            }
-        }
+        try? FileDescriptor.standardOutput.writeAllBytes(Array(data))
     }
 
     /// RFC 3339 UTC with milliseconds (the decision log's format).

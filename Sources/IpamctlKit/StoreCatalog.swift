@@ -6,6 +6,7 @@ import Foundation
 import Glibc
 import ArgumentParser
 import LeaseStore
+import SystemCalls
 
 /// Finds the networks under a data directory and opens their stores read-only.
 struct StoreCatalog {
@@ -13,20 +14,15 @@ struct StoreCatalog {
 
     /// Network names: every subdirectory holding a `leases.db`, sorted.
     func networks() throws -> [String] {
-        guard let dir = opendir(dataDir) else {
-            if errno == ENOENT { return [] }
-            throw ValidationError("cannot read data directory \(dataDir): \(String(cString: strerror(errno)))")
+        let entries: [String]
+        do {
+            entries = try Directory.entries(dataDir)
+        } catch where error.errno == .noSuchFileOrDirectory {
+            return []
+        } catch {
+            throw ValidationError("cannot read data directory \(dataDir): \(error)")
         }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            guard !name.hasPrefix(".") else { continue }
-            if access("\(dataDir)/\(name)/leases.db", F_OK) == 0 { names.append(name) }
-        }
-        return names.sorted()
+        return entries.filter { !$0.hasPrefix(".") && access("\(dataDir)/\($0)/leases.db", F_OK) == 0 }.sorted()
     }
 
     /// The networks selected by `--network` (validated to exist) or all of them.
@@ -39,6 +35,13 @@ struct StoreCatalog {
             return [network]
         }
         return try networks()
+    }
+
+    /// `selected`, refusing an empty data directory (commands that must act on something).
+    func selectedNonEmpty(_ network: String?) throws -> [String] {
+        let networks = try selected(network)
+        guard !networks.isEmpty else { throw ValidationError("no networks under \(dataDir)") }
+        return networks
     }
 
     func open(_ network: String) throws -> LeaseStore {

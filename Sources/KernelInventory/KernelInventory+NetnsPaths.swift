@@ -1,5 +1,6 @@
 import Glibc
 import Netlink
+import SystemCalls
 
 extension KernelInventory {
     /// Where runtimes bind-mount named network namespaces (`ip netns`, podman, containerd's CNI).
@@ -10,13 +11,9 @@ extension KernelInventory {
     /// lease that knows its netns path can later be released by reconcile once the
     /// container is gone, instead of waiting for the next reboot.
     public func netnsPaths(for ids: Set<Int32>) -> [Int32: String] {
-        guard !ids.isEmpty, let dir = opendir(Self.namedNetnsDirectory) else { return [:] }
-        defer { closedir(dir) }
+        guard !ids.isEmpty, let names = try? Directory.entries(Self.namedNetnsDirectory) else { return [:] }
         var found: [Int32: String] = [:]
-        while found.count < ids.count, let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
+        for name in names where found.count < ids.count {
             guard !name.hasPrefix(".") else { continue }
             let path = "\(Self.namedNetnsDirectory)/\(name)"
             guard let ns = try? NetworkNamespace.open(path: path) else { continue }

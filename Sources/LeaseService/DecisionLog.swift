@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemCalls
 
 /// One plugin decision as a JSON line in the structured log.
 public struct Decision: Encodable, Sendable {
@@ -81,33 +82,37 @@ public struct DecisionLog: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard var line = try? encoder.encode(decision) else { return }
         line.append(0x0a)
-        var fd = openLog()
-        guard fd >= 0 else { return }
+        guard var fd = openLog() else { return }
         var st = stat()
-        if fstat(fd, &st) == 0, Int(st.st_size) + line.count > maxBytes, st.st_size > 0 {
+        if fstat(fd.rawValue, &st) == 0, Int(st.st_size) + line.count > maxBytes, st.st_size > 0 {
             if rotate(fd, inode: st.st_ino) {
-                close(fd)
-                fd = openLog()
-                guard fd >= 0 else { return }
+                fd.closeQuietly()
+                guard let reopened = openLog() else { return }
+                fd = reopened
             }
         }
-        _ = line.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
-        close(fd)
+        // One write(2) per line under O_APPEND: concurrent appenders never interleave.
+        _ = line.withUnsafeBytes { try? fd.write($0) }
+        fd.closeQuietly()
     }
 
-    private func openLog() -> Int32 {
-        var fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-        if fd < 0 && errno == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+    private func openLog() -> FileDescriptor? {
+        let flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC
+        do {
+            return try FileDescriptor.open(path, flags: flags, mode: 0o640)
+        } catch where error.errno == .noSuchFileOrDirectory {
+            guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return nil }
             _ = mkdir(String(path[..<slash]), 0o750)
-            fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+            return try? FileDescriptor.open(path, flags: flags, mode: 0o640)
+        } catch {
+            return nil
         }
-        return fd
     }
 
     /// Shifts the files if `fd` is still the live log; true when it rotated.
-    private func rotate(_ fd: Int32, inode: ino_t) -> Bool {
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return false }
-        defer { _ = flock(fd, LOCK_UN) }
+    private func rotate(_ fd: FileDescriptor, inode: ino_t) -> Bool {
+        guard (try? fd.tryLock()) == true else { return false }
+        defer { _ = flock(fd.rawValue, LOCK_UN) }
         var live = stat()
         guard stat(path, &live) == 0, live.st_ino == inode else { return true }  // someone else rotated
         guard keep > 0 else { return unlink(path) == 0 }

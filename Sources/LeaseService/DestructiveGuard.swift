@@ -8,6 +8,7 @@ import Glibc
 #endif
 import IPAM
 import LeaseStore
+import SystemCalls
 
 /// How many leases one destructive action may free without `--force`.
 ///
@@ -62,8 +63,9 @@ public enum DestructiveGuard {
     /// flock keeps every other writer out.
     public static func backup(_ location: StoreLocation, action: String, at now: Date = Date()) throws -> String {
         let dir = backupDirectory(location)
-        if mkdir(dir, 0o700) != 0 && errno != EEXIST {
-            throw StoreError.io(operation: "mkdir(\(dir))", errno: errno)
+        if mkdir(dir, 0o700) != 0 {
+            let error = SystemCallError.last("mkdir(\(dir))")
+            if error.errno != .fileExists { throw StoreError.io(operation: error.operation, errno: error.errno.rawValue) }
         }
         let stamp = DecisionLog.timestamp(now).replacing(":", with: "").replacing("-", with: "")
         let safeAction = String(action.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
@@ -114,13 +116,7 @@ public enum DestructiveGuard {
     }
 
     private static func prune(_ dir: String) {
-        guard let d = opendir(dir) else { return }
-        var names: [String] = []
-        while let entry = readdir(d) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name.hasSuffix(".db") { names.append(name) }
-        }
-        closedir(d)
+        guard let names = try? Directory.entries(dir).filter({ $0.hasSuffix(".db") }) else { return }
         guard names.count > keptBackups else { return }
         for name in names.sorted().prefix(names.count - keptBackups) { _ = unlink("\(dir)/\(name)") }
     }

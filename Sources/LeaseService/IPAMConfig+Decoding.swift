@@ -41,11 +41,8 @@ extension IPAMConfig {
     ///   outside their subnet, mixed families in one range set, overlapping
     ///   range sets, a relative `dataDir`, or no ranges at all.
     public init(ipamJSON: Data) throws(IPAMConfigError) {
-        let raw: Raw
-        do {
-            raw = try JSONDecoder().decode(Raw.self, from: ipamJSON)
-        } catch {
-            throw IPAMConfigError(field: "ipam", problem: "cannot decode: \(Self.describe(error))")
+        let raw = try LooseDecoding.decode(Raw.self, from: ipamJSON) {
+            IPAMConfigError(field: "ipam", problem: "cannot decode: \(LooseDecoding.describe($0))")
         }
         try self.init(raw: raw)
         operations = try OperationsConfig(ipamJSON: ipamJSON)
@@ -137,16 +134,4 @@ extension IPAMConfig {
     }
 
     static func quote(_ s: String?) -> String { s.map { "\"\($0)\"" } ?? "(missing)" }
-
-    static func describe(_ error: Error) -> String {
-        switch error {
-        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c), DecodingError.dataCorrupted(let c):
-            let path = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-            return "\(path.isEmpty ? "" : "at \(path.dropFirst(path.hasPrefix(".") ? 1 : 0)): ")\(c.debugDescription)"
-        case DecodingError.keyNotFound(let k, _):
-            return "missing key \(k.stringValue)"
-        default:
-            return "\(error)"
-        }
-    }
 }

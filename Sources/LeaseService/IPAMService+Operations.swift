@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import LeaseStore
+import SystemCalls
 
 extension IPAMService {
     /// `store.write` behind the flood guards, with metrics:
@@ -32,7 +33,7 @@ extension IPAMService {
                          _ body: (LeaseTransaction) throws -> T) throws -> T {
         let directory = store.location.directory
         let slot = try WaiterSlots.acquire(directory: directory, max: config.operations.maxWaiters, network: network)
-        defer { if let slot { close(slot) } }
+        defer { slot?.closeQuietly() }
         let clock = ContinuousClock()
         let start = clock.now
         var waited: Duration?

@@ -56,66 +56,22 @@ public final class IPAMService {
                          beforeCommit: (LeaseTransaction) throws -> Void = { _ in }) throws -> Allocation {
         let now = self.now()
         return try guardedWrite(counting: { _, a in (a.reused ? 0 : a.leases.count, 0) }) { txn in
-            // First, before anything changes: the live-address proof (and any adoption).
+            // 1. First, before anything changes: the live-address proof (and any adoption).
             let live = try liveAddresses(txn)
-            let existing = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
-                .filter { $0.state == .active }
-            if !existing.isEmpty {
-                // A retried ADD rebuilt the veth: record its new ifindex and MAC, or
-                // reconcile would see the live address on a "different holder".
-                var current: [Lease] = []
-                for var lease in existing.sorted(by: { $0.rangeSetIndex < $1.rangeSetIndex }) {
-                    let before = lease
-                    lease.netns = details.netns ?? lease.netns
-                    lease.hostInterface = details.hostInterface ?? lease.hostInterface
-                    lease.hostIfindex = details.hostIfindex ?? lease.hostIfindex
-                    lease.containerMAC = details.containerMAC ?? lease.containerMAC
-                    if lease != before { try txn.update(lease) }
-                    current.append(lease)
-                }
+            // 2. A retried ADD gets its existing leases back.
+            if let reused = try reuseExisting(attachment, details: details, in: txn) {
                 try beforeCommit(txn)
-                return Allocation(leases: current, reused: true)
+                return reused
             }
+            // 3. Guards: frozen, then the rate limit (the time now, under the lock:
+            //    `now` above was read before the wait).
             if let reason = try txn.meta(MetaKey.frozen) {
                 throw IPAMServiceError.frozen(network: network, reason: reason)
             }
-            // The time now, under the lock: `now` above was read before the wait.
             try RateLimiter.take(txn, config.operations.rateLimit, network: network, now: self.now())
-            let isLive: (IPAddress) -> Bool = { live.contains($0) }
-            var pending = requested
-            var leases: [Lease] = []
-            for (index, set) in config.rangeSets.enumerated() {
-                let availability: (IPAddress) throws -> Availability = { address in
-                    if isLive(address) { return .taken }
-                    return try txn.availability(of: address, now: now, quarantine: self.config.quarantine)
-                }
-                let address: IPAddress
-                if let i = pending.firstIndex(where: { set.range(containing: $0) != nil }) {
-                    let wanted = pending.remove(at: i)
-                    do {
-                        address = try Allocator.allocate(requested: wanted, in: set, availability: availability).0
-                    } catch let error as IPAMError {
-                        throw IPAMServiceError.requestedUnavailable(address: wanted.description, detail: "\(error)")
-                    }
-                } else {
-                    do {
-                        address = try Allocator.allocate(in: set, after: try txn.lastReserved(rangeSet: index),
-                                                         availability: availability).0
-                    } catch let error as IPAMError {
-                        throw IPAMServiceError.exhausted(network: network, rangeSet: index, detail: "\(error)")
-                    }
-                    try txn.setLastReserved(address, rangeSet: index)
-                }
-                let lease = Lease(address: address, rangeSetIndex: index, containerID: attachment.containerID,
-                                  ifname: attachment.ifname, netns: details.netns, createdAt: now,
-                                  hostInterface: details.hostInterface, hostIfindex: details.hostIfindex,
-                                  containerMAC: details.containerMAC, bootID: details.bootID)
-                try txn.insert(lease)
-                leases.append(lease)
-            }
-            guard pending.isEmpty else {
-                throw IPAMServiceError.requestedUnplaced(pending.map(\.description))
-            }
+            // 4. One new lease per range set, never a live address.
+            let leases = try allocateNew(attachment, details: details, requested: requested, live: live, now: now, in: txn)
+            // 5. Record the pool and let the caller stamp, in the same transaction.
             try PoolRecord.record(config, in: txn)
             try beforeCommit(txn)
             return Allocation(leases: leases, reused: false)

@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemCalls
 
 /// Best-effort observations that do not belong in the lease transaction:
 /// errors by CNI code and the lock-wait histogram, in a tiny JSON file
@@ -48,45 +49,31 @@ public struct Observations: Codable, Sendable, Equatable {
     /// Applies `change` to the file in `directory`. Never throws, never blocks
     /// for more than a few milliseconds; a missing directory records nothing.
     public static func update(directory: String, _ change: (inout Observations) -> Void) {
-        let fd = open(directory + "/" + fileName, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        guard lock(fd, LOCK_EX) else { return }
-        var value = (try? JSONDecoder().decode(Observations.self, from: Data(readAll(fd)))) ?? Observations()
+        guard let fd = try? FileDescriptor.open(directory + "/" + fileName, flags: O_CREAT | O_RDWR | O_CLOEXEC, mode: 0o600)
+        else { return }
+        defer { fd.closeQuietly() }
+        guard lock(fd, exclusive: true) else { return }
+        var value = (try? JSONDecoder().decode(Observations.self, from: Data(fd.readAll()))) ?? Observations()
         change(&value)
         guard let data = try? JSONEncoder().encode(value) else { return }
-        let written = data.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
-        if written == data.count { _ = ftruncate(fd, off_t(data.count)) }
+        if (try? fd.writeAll(toAbsoluteOffset: 0, data)) == data.count { _ = try? fd.resize(to: Int64(data.count)) }
     }
 
     /// The current observations (empty when none were recorded or the file is busy).
     public static func load(directory: String) -> Observations {
-        let fd = open(directory + "/" + fileName, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return Observations() }
-        defer { close(fd) }
-        _ = lock(fd, LOCK_SH)  // a torn read only costs one scrape; never wait for it
-        return (try? JSONDecoder().decode(Observations.self, from: Data(readAll(fd)))) ?? Observations()
+        guard let fd = try? FileDescriptor.open(directory + "/" + fileName, flags: O_RDONLY | O_CLOEXEC) else {
+            return Observations()
+        }
+        defer { fd.closeQuietly() }
+        _ = lock(fd, exclusive: false)  // a torn read only costs one scrape; never wait for it
+        return (try? JSONDecoder().decode(Observations.self, from: Data(fd.readAll()))) ?? Observations()
     }
 
-    private static func lock(_ fd: Int32, _ op: Int32) -> Bool {
+    private static func lock(_ fd: FileDescriptor, exclusive: Bool) -> Bool {
         for _ in 0..<5 {
-            if flock(fd, op | LOCK_NB) == 0 { return true }
+            if (try? fd.tryLock(exclusive: exclusive)) == true { return true }
             usleep(1000)
         }
         return false
-    }
-
-    private static func readAll(_ fd: Int32) -> [UInt8] {
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        var offset: off_t = 0
-        while out.count < 1 << 20 {
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, offset) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            out.append(contentsOf: buffer[0..<n])
-            offset += off_t(n)
-        }
-        return out
     }
 }

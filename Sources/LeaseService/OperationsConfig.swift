@@ -59,11 +59,8 @@ public struct OperationsConfig: Sendable, Equatable {
     /// Decodes and validates the operational keys of an `ipam` object.
     /// - Throws: `IPAMConfigError` naming the field (CNI error 7).
     public init(ipamJSON: Data) throws(IPAMConfigError) {
-        let raw: Raw
-        do {
-            raw = try JSONDecoder().decode(Raw.self, from: ipamJSON)
-        } catch {
-            throw IPAMConfigError(field: "ipam", problem: "cannot decode: \(IPAMConfig.describe(error))")
+        let raw = try LooseDecoding.decode(Raw.self, from: ipamJSON) {
+            IPAMConfigError(field: "ipam", problem: "cannot decode: \(LooseDecoding.describe($0))")
         }
         self.init()
         if let r = raw.rateLimit {

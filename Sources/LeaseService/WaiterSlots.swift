@@ -3,6 +3,7 @@ import Glibc
 #else
 #error("Holdfast targets Linux only")
 #endif
+import SystemCalls
 
 /// The cap on processes queueing for a network's lock.
 ///
@@ -17,7 +18,7 @@ public enum WaiterSlots {
     /// the cap is disabled (`max == 0`). Throws `.tooManyWaiters` when all are busy.
     /// Setup failures (cannot create the directory) disable the cap for this
     /// call rather than fail the operation.
-    public static func acquire(directory: String, max: Int, network: String) throws(OperationsError) -> Int32? {
+    public static func acquire(directory: String, max: Int, network: String) throws(OperationsError) -> FileDescriptor? {
         guard max > 0 else { return nil }
         let dir = directory + "/waiters"
         if mkdir(dir, 0o700) != 0 && errno != EEXIST { return nil }
@@ -25,14 +26,11 @@ public enum WaiterSlots {
         var opened = 0
         for i in 0..<max {
             let k = (start + i) % max
-            let fd = open("\(dir)/slot.\(k)", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { continue }
+            guard let fd = try? FileDescriptor.open("\(dir)/slot.\(k)", flags: O_CREAT | O_RDWR | O_CLOEXEC, mode: 0o600)
+            else { continue }
             opened += 1
-            while true {
-                if flock(fd, LOCK_EX | LOCK_NB) == 0 { return fd }
-                if errno != EINTR { break }
-            }
-            close(fd)
+            if (try? fd.tryLock()) == true { return fd }
+            fd.closeQuietly()
         }
         // Not one slot file could be opened: a setup problem, not a flood.
         if opened == 0 { return nil }

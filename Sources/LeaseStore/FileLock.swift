@@ -3,6 +3,7 @@ import Glibc
 #else
 #error("Holdfast targets Linux only")
 #endif
+import SystemCalls
 
 /// The writers' mutex: an exclusive flock on `<network>/lock`.
 ///
@@ -16,7 +17,7 @@ enum FileLock {
     /// (and the lock released) when `body` returns or throws.
     static func withLock<T>(path: String, timeout: Duration, _ body: () throws -> T) throws -> T {
         let fd = try acquire(path: path, timeout: timeout)
-        defer { close(fd) }
+        defer { fd.closeQuietly() }
         return try body()
     }
 
@@ -24,23 +25,22 @@ enum FileLock {
     /// exponential backoff (200 µs doubling to 10 ms, with up to 50 % jitter so
     /// waiters that collided once do not keep colliding) until `timeout` has
     /// elapsed. Throws `.lockTimeout(waited:)` at the deadline, `.io` on errors.
-    static func acquire(path: String, timeout: Duration) throws(StoreError) -> Int32 {
+    static func acquire(path: String, timeout: Duration) throws(StoreError) -> FileDescriptor {
         let fd = try Posix.open(path, O_CREAT | O_RDWR | O_CLOEXEC, mode: 0o600)
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + timeout
         var backoffNanos: UInt64 = 200_000
         while true {
-            if flock(fd, LOCK_EX | LOCK_NB) == 0 { break }
-            let err = errno
-            if err == EINTR { continue }
-            guard err == EWOULDBLOCK else {
-                close(fd)
-                throw .io(operation: "flock(\(path))", errno: err)
+            do {
+                if try fd.tryLock(what: "flock(\(path))") { break }
+            } catch {
+                fd.closeQuietly()
+                throw StoreError(error)
             }
             let now = clock.now
             guard now < deadline else {
-                close(fd)
+                fd.closeQuietly()
                 throw .lockTimeout(waited: now - start)
             }
             let jitter = UInt64.random(in: 0...(backoffNanos / 2))
@@ -54,14 +54,11 @@ enum FileLock {
     }
 }
 
-/// Thin syscall wrappers that retry on EINTR and throw `StoreError.io`.
+/// LeaseStore's file calls: the shared `SystemCalls` layer, with its errors
+/// mapped onto `StoreError.io` (operation and errno kept).
 enum Posix {
-    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws(StoreError) -> Int32 {
-        while true {
-            let fd = Glibc.open(path, flags, mode)
-            if fd >= 0 { return fd }
-            if errno != EINTR { throw .io(operation: "open(\(path))", errno: errno) }
-        }
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws(StoreError) -> FileDescriptor {
+        do { return try FileDescriptor.open(path, flags: flags, mode: mode) } catch { throw StoreError(error) }
     }
 
     static func sleep(nanoseconds: UInt64) {
@@ -73,93 +70,75 @@ enum Posix {
     /// `mkdir -p` with mode 0700 for directories it creates (the store holds
     /// container ids and netns paths: root-only). Existing directories are kept as they are.
     static func makeDirectories(_ path: String) throws(StoreError) {
-        var prefix = path.hasPrefix("/") ? "/" : ""
-        for component in path.split(separator: "/") {
-            prefix += component
-            if mkdir(prefix, 0o700) != 0 {
-                let err = errno
-                var st = stat()
-                guard err == EEXIST, stat(prefix, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
-                    throw .io(operation: "mkdir(\(prefix))", errno: err == EEXIST ? ENOTDIR : err)
-                }
-            }
-            prefix += "/"
-        }
+        do { try Directory.create(path, mode: 0o700) } catch { throw StoreError(error) }
     }
 
     /// Size of the file at `path`, or nil when it does not exist.
     static func fileSize(_ path: String) throws(StoreError) -> Int64? {
         var st = stat()
         if stat(path, &st) == 0 { return Int64(st.st_size) }
-        if errno == ENOENT { return nil }
-        throw .io(operation: "stat(\(path))", errno: errno)
+        let error = SystemCallError.last("stat(\(path))")
+        if error.errno == .noSuchFileOrDirectory { return nil }
+        throw StoreError(error)
     }
 
     /// Reads up to `count` bytes from the start of `path`.
     static func readPrefix(_ path: String, count: Int) throws(StoreError) -> [UInt8] {
         let fd = try open(path, O_RDONLY | O_CLOEXEC)
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, count - filled, off_t(filled)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(operation: "pread(\(path))", errno: errno)
-            }
-            if n == 0 { break }
-            filled += n
-        }
-        return Array(buffer[..<filled])
+        defer { fd.closeQuietly() }
+        do { return try fd.readAll(limit: count, what: "pread(\(path))") } catch { throw StoreError(error) }
     }
 
     static func fsync(path: String, directory: Bool = false) throws(StoreError) {
-        let fd = try open(path, (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC)
-        defer { close(fd) }
-        while Glibc.fsync(fd) != 0 {
-            if errno != EINTR { throw .io(operation: "fsync(\(path))", errno: errno) }
+        do {
+            if directory { return try Directory.sync(path) }
+            let fd = try FileDescriptor.open(path, flags: O_RDONLY | O_CLOEXEC)
+            defer { fd.closeQuietly() }
+            try fd.sync(what: "fsync(\(path))")
+        } catch {
+            throw StoreError(error)
         }
     }
 
     /// Copies `source` to a new file `destination` (must not exist) and fsyncs it.
     static func copyFile(_ source: String, to destination: String) throws(StoreError) {
         let input = try open(source, O_RDONLY | O_CLOEXEC)
-        defer { close(input) }
+        defer { input.closeQuietly() }
         let output = try open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
-        defer { close(output) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(operation: "read(\(source))", errno: errno)
+        defer { output.closeQuietly() }
+        do {
+            while true {
+                let chunk = try input.readSome(maxCount: 1 << 16, what: "read(\(source))")
+                if chunk.isEmpty { break }
+                try output.writeAllBytes(chunk, what: "write(\(destination))")
             }
-            if n == 0 { break }
-            var written = 0
-            while written < n {
-                let w = buffer.withUnsafeBytes { Glibc.write(output, $0.baseAddress! + written, n - written) }
-                if w < 0 {
-                    if errno == EINTR { continue }
-                    throw .io(operation: "write(\(destination))", errno: errno)
-                }
-                written += w
-            }
-        }
-        while Glibc.fsync(output) != 0 {
-            if errno != EINTR { throw .io(operation: "fsync(\(destination))", errno: errno) }
+            try output.sync(what: "fsync(\(destination))")
+        } catch {
+            throw StoreError(error)
         }
     }
 
     static func rename(_ from: String, _ to: String) throws(StoreError) {
-        guard Glibc.rename(from, to) == 0 else { throw .io(operation: "rename(\(from), \(to))", errno: errno) }
+        guard Glibc.rename(from, to) == 0 else { throw StoreError(.last("rename(\(from), \(to))")) }
     }
 
     static func link(_ from: String, _ to: String) throws(StoreError) {
-        guard Glibc.link(from, to) == 0 else { throw .io(operation: "link(\(from), \(to))", errno: errno) }
+        guard Glibc.link(from, to) == 0 else { throw StoreError(.last("link(\(from), \(to))")) }
     }
 
     /// Removes `path`; a missing file is fine.
     static func unlinkIfPresent(_ path: String) throws(StoreError) {
-        guard Glibc.unlink(path) == 0 || errno == ENOENT else { throw .io(operation: "unlink(\(path))", errno: errno) }
+        guard Glibc.unlink(path) == 0 else {
+            let error = SystemCallError.last("unlink(\(path))")
+            if error.errno == .noSuchFileOrDirectory { return }
+            throw StoreError(error)
+        }
+    }
+}
+
+extension StoreError {
+    /// A failed system call as `.io`, keeping its operation and errno.
+    init(_ error: SystemCallError) {
+        self = .io(operation: error.operation, errno: error.errno.rawValue)
     }
 }

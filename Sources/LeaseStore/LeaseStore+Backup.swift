@@ -102,7 +102,7 @@ extension LeaseStore {
         let temporary = location.directory + "/leases.db.restore-tmp"
         let keep = location.directory + "/leases.db.pre-restore-\(now.milliseconds)"
         let lockFD = try FileLock.acquire(path: location.lockPath, timeout: lockTimeout)
-        defer { close(lockFD) }
+        defer { lockFD.closeQuietly() }
 
         // 2. Prepare the replacement next to the live file (same filesystem, so rename is atomic).
         for suffix in ["", "-journal", "-wal", "-shm"] { try Posix.unlinkIfPresent(temporary + suffix) }

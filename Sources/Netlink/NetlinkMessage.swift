@@ -9,7 +9,8 @@ public struct NetlinkMessage: Sendable, Hashable {
     /// The whole message, `nlmsghdr` first, in host byte order as the kernel expects.
     public private(set) var bytes: [UInt8]
 
-    init(bytes: [UInt8]) {
+    /// A message from raw bytes (a recorded request, a canned reply).
+    public init(bytes: [UInt8]) {
         precondition(bytes.count >= MemoryLayout<nlmsghdr>.size)
         self.bytes = bytes
     }
@@ -39,13 +40,16 @@ public struct NetlinkMessage: Sendable, Hashable {
 /// A class because libmnl writes through a stable buffer pointer. The buffer is
 /// far larger than any request we build (names are at most 15 bytes); a
 /// precondition guards the bound instead of a silent truncation.
-final class MessageWriter {
+///
+/// Public so `NetlinkTesting` can build canned kernel replies with the same
+/// writer as the requests.
+public final class MessageWriter {
     private static let capacity = 8192
     private let buffer: UnsafeMutableRawPointer
-    let header: UnsafeMutablePointer<nlmsghdr>
+    public let header: UnsafeMutablePointer<nlmsghdr>
 
     /// Starts a message of `type` with `flags` (NLM_F_REQUEST is always added).
-    init(type: some BinaryInteger, flags: Int32) {
+    public init(type: some BinaryInteger, flags: Int32) {
         buffer = .allocate(byteCount: Self.capacity, alignment: 8)
         buffer.initializeMemory(as: UInt8.self, repeating: 0, count: Self.capacity)
         header = mnl_nlmsg_put_header(buffer)
@@ -61,14 +65,14 @@ final class MessageWriter {
     }
 
     /// Appends the family header (ifinfomsg, ifaddrmsg, rtmsg...) right after nlmsghdr.
-    func extraHeader<T>(_ value: T) {
+    public func extraHeader<T>(_ value: T) {
         reserve(MemoryLayout<T>.size)
         let p = mnl_nlmsg_put_extra_header(header, MemoryLayout<T>.size)!
         withUnsafeBytes(of: value) { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
     }
 
     /// Appends a raw struct inside the current nest (VETH_INFO_PEER starts with an ifinfomsg).
-    func raw<T>(_ value: T) {
+    public func raw<T>(_ value: T) {
         reserve(MemoryLayout<T>.size)
         let tail = mnl_nlmsg_get_payload_tail(header)!
         let size = Int(mnl_align(UInt32(MemoryLayout<T>.size)))
@@ -77,29 +81,29 @@ final class MessageWriter {
         header.pointee.nlmsg_len += UInt32(size)
     }
 
-    func u8(_ type: some BinaryInteger, _ value: UInt8) { reserve(1); mnl_attr_put_u8(header, UInt16(type), value) }
-    func u16(_ type: some BinaryInteger, _ value: UInt16) { reserve(2); mnl_attr_put_u16(header, UInt16(type), value) }
-    func u32(_ type: some BinaryInteger, _ value: UInt32) { reserve(4); mnl_attr_put_u32(header, UInt16(type), value) }
-    func s32(_ type: some BinaryInteger, _ value: Int32) { u32(type, UInt32(bitPattern: value)) }
+    public func u8(_ type: some BinaryInteger, _ value: UInt8) { reserve(1); mnl_attr_put_u8(header, UInt16(type), value) }
+    public func u16(_ type: some BinaryInteger, _ value: UInt16) { reserve(2); mnl_attr_put_u16(header, UInt16(type), value) }
+    public func u32(_ type: some BinaryInteger, _ value: UInt32) { reserve(4); mnl_attr_put_u32(header, UInt16(type), value) }
+    public func s32(_ type: some BinaryInteger, _ value: Int32) { u32(type, UInt32(bitPattern: value)) }
     /// A NUL-terminated string attribute (IFLA_IFNAME, IFLA_INFO_KIND).
-    func string(_ type: some BinaryInteger, _ value: String) {
+    public func string(_ type: some BinaryInteger, _ value: String) {
         reserve(value.utf8.count + 1)
         mnl_attr_put_strz(header, UInt16(type), value)
     }
-    func bytes(_ type: some BinaryInteger, _ value: [UInt8]) {
+    public func bytes(_ type: some BinaryInteger, _ value: [UInt8]) {
         reserve(value.count)
         value.withUnsafeBytes { mnl_attr_put(header, UInt16(type), $0.count, $0.baseAddress) }
     }
 
     /// A nested attribute; libmnl marks it NLA_F_NESTED.
-    func nest(_ type: some BinaryInteger, _ body: () -> Void) {
+    public func nest(_ type: some BinaryInteger, _ body: () -> Void) {
         reserve(0)
         let start = mnl_attr_nest_start(header, UInt16(type))
         body()
         mnl_attr_nest_end(header, start)
     }
 
-    func finish() -> NetlinkMessage {
+    public func finish() -> NetlinkMessage {
         NetlinkMessage(bytes: Array(UnsafeRawBufferPointer(start: buffer, count: Int(header.pointee.nlmsg_len))))
     }
 }

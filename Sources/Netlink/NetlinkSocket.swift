@@ -16,52 +16,28 @@ import Glibc
 ///   the answer to a later request; after a failure mid-dump the socket drains
 ///   the rest of that dump so the next request starts clean.
 /// - **Privilege**: changes need CAP_NET_ADMIN in the socket's namespace.
+/// - **Transport**: bytes go through a `NetlinkTransport`: the kernel's by
+///   default, a recording mock in tests (`init(transport:)`).
 public final class NetlinkSocket {
     /// Receive buffer: large enough for any dump batch the kernel sends
     /// (it sizes batches up to 32 KiB), so MSG_TRUNC means a real problem.
     static let receiveBufferSize = 64 * 1024
 
-    private var socket: OpaquePointer?
-    private let portID: UInt32
+    private let transport: any NetlinkTransport
     private var sequence: UInt32
     private let receiveBuffer: UnsafeMutableRawPointer
 
-    /// Opens and binds a NETLINK_ROUTE socket (close-on-exec) in the calling thread's netns.
-    ///
-    /// Turns on extended acks (the kernel's error text lands in
-    /// `NetlinkError.kernelMessage`), capped acks (errors do not echo our
-    /// request) and strict checking (dump filters such as an ifindex or
-    /// IFA_TARGET_NETNSID are honoured by the kernel, not silently ignored).
+    /// Opens a NETLINK_ROUTE socket in the calling thread's netns
+    /// (`KernelNetlinkTransport`: extended, capped acks and strict checking).
     public convenience init() throws(NetlinkError) {
-        try self.init(socketOptions: [NETLINK_EXT_ACK, NETLINK_CAP_ACK, NETLINK_GET_STRICT_CHK])
+        self.init(transport: try KernelNetlinkTransport())
     }
 
-    /// Whether `NETLINK_GET_STRICT_CHK` took. Without it the kernel ignores a
-    /// dump's filter attributes (IFA_TARGET_NETNSID among them) and answers for
-    /// the socket's own namespace, so dumps that depend on a filter refuse to run.
-    public private(set) var hasStrictChecking = false
-
-    /// Opens the socket with exactly these boolean `SOL_NETLINK` options
-    /// (tests leave out strict checking to see the refusal).
-    init(socketOptions: [Int32]) throws(NetlinkError) {
-        guard let nl = mnl_socket_open2(NETLINK_ROUTE, Int32(SOCK_CLOEXEC.rawValue)) else {
-            throw .system("mnl_socket_open(NETLINK_ROUTE)")
-        }
-        guard mnl_socket_bind(nl, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else {
-            let e = NetlinkError.system("mnl_socket_bind")
-            mnl_socket_close(nl)
-            throw e
-        }
-        var one: Int32 = 1
-        for option in socketOptions {
-            // Best effort: all exist since 4.20; without the acks errors are just less
-            // detailed; without strict checking, filtered dumps refuse (hasStrictChecking).
-            let ok = mnl_socket_setsockopt(nl, option, &one, socklen_t(MemoryLayout<Int32>.size)) == 0
-            if option == NETLINK_GET_STRICT_CHK { hasStrictChecking = ok }
-        }
-        socket = nl
-        portID = mnl_socket_get_portid(nl)
-        sequence = UInt32.random(in: 1...UInt32.max / 2)
+    /// A session over `transport`; `firstSequence` fixes the sequence numbers
+    /// (the first request gets `firstSequence + 1`), for reproducible tests.
+    public init(transport: any NetlinkTransport, firstSequence: UInt32? = nil) {
+        self.transport = transport
+        sequence = firstSequence ?? UInt32.random(in: 1...UInt32.max / 2)
         // 4 bytes of slack past what recvmsg may fill: libmnl bounds a message's
         // attributes by MNL_ALIGN(nlmsg_len), up to 3 bytes past an unaligned
         // last message (found by fuzz-netlink, regressions/…/unaligned-tail.bin).
@@ -76,12 +52,11 @@ public final class NetlinkSocket {
 
     /// Closes the socket now; later requests fail with EBADF. Idempotent.
     public func close() {
-        if let socket { mnl_socket_close(socket) }
-        socket = nil
+        transport.close()
     }
 
     /// The socket's file descriptor (for poll or diagnostics), -1 once closed.
-    public var fileDescriptor: Int32 { socket.map { mnl_socket_get_fd($0) } ?? -1 }
+    public var fileDescriptor: Int32 { transport.fileDescriptor }
 
     // MARK: - Request/reply
 
@@ -137,19 +112,17 @@ public final class NetlinkSocket {
 
     private func exchange(_ message: NetlinkMessage, operation: String,
                           escapingHandler: @escaping (UnsafePointer<nlmsghdr>) throws(NetlinkError) -> Void) throws(NetlinkError) {
-        guard let socket else { throw .system(operation, errno: EBADF) }
         var message = message
         let seq = nextSequence()
         message.sequence = seq
-        let sent = message.bytes.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, $0.count) }
-        guard sent == message.bytes.count else { throw .system("\(operation): sendto") }
+        try transport.send(message.bytes, operation: operation)
+        let portID = transport.portID
 
         let context = ReplyContext(operation: operation, handler: escapingHandler)
         let opaque = Unmanaged.passUnretained(context).toOpaque()
         var controls: [mnl_cb_t?] = [nil, onNoop, onError, onDone, onOverrun]
         while true {
             let received = try receive(operation)
-            try ReplyFraming.check(receiveBuffer, length: received, operation: operation)
             let rc = withExtendedLifetime(context) {
                 controls.withUnsafeMutableBufferPointer {
                     mnl_cb_run2(receiveBuffer, received, seq, portID, onData, opaque,
@@ -180,17 +153,16 @@ public final class NetlinkSocket {
         }
     }
 
+    /// Whether the transport has strict checking on (see
+    /// `NetlinkTransport.hasStrictChecking`); filtered dumps refuse without it.
+    public var hasStrictChecking: Bool { transport.hasStrictChecking }
+
+    /// One batch from the transport, refused unless libmnl can walk it safely
+    /// (`ReplyFraming`), whatever the transport delivered.
     private func receive(_ operation: String) throws(NetlinkError) -> Int {
-        guard let socket else { throw .system(operation, errno: EBADF) }
-        while true {
-            let n = mnl_socket_recvfrom(socket, receiveBuffer, Self.receiveBufferSize)
-            if n >= 0 { return n }
-            if Glibc.errno == EINTR { continue }
-            if Glibc.errno == ENOSPC {  // libmnl reports MSG_TRUNC as ENOSPC
-                throw NetlinkError(operation: operation, kind: .truncatedReply, errno: ENOSPC)
-            }
-            throw .system("\(operation): recvmsg")
-        }
+        let received = try transport.receive(into: receiveBuffer, capacity: Self.receiveBufferSize, operation: operation)
+        try ReplyFraming.check(receiveBuffer, length: received, operation: operation)
+        return received
     }
 
     /// Reads and discards until the NLMSG_DONE / NLMSG_ERROR that ends request
@@ -209,7 +181,6 @@ public final class NetlinkSocket {
                 nlh = UnsafePointer(mnl_nlmsg_next(h, &remaining))
             }
             length = try receive(operation)
-            try ReplyFraming.check(receiveBuffer, length: length, operation: operation)
         }
     }
 }

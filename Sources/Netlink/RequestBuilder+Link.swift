@@ -31,15 +31,22 @@ extension RequestBuilder {
         return w.finish()
     }
 
-    /// `ip link add NAME [mtu N] [address MAC] type bridge [vlan_filtering 0|1]`
-    public static func addBridge(name: String, mtu: Int? = nil, mac: MACAddress? = nil,
-                                 vlanFiltering: Bool? = nil) throws(NetlinkError) -> NetlinkMessage {
-        try validate(name: name, "ip link add \(name) type bridge")
+    /// The common start of `ip link add NAME [mtu N] [address MAC] type ...`:
+    /// RTM_NEWLINK (create, EEXIST if present) with the name, MTU and MAC.
+    private static func newLink(name: String, mtu: Int?, mac: MACAddress?) -> MessageWriter {
         let w = MessageWriter(type: RTM_NEWLINK, flags: create)
         w.extraHeader(linkHeader())
         w.string(IFLA_IFNAME, name)
         if let mtu { w.u32(IFLA_MTU, UInt32(mtu)) }
         if let mac { w.bytes(IFLA_ADDRESS, mac.bytes) }
+        return w
+    }
+
+    /// `ip link add NAME [mtu N] [address MAC] type bridge [vlan_filtering 0|1]`
+    public static func addBridge(name: String, mtu: Int? = nil, mac: MACAddress? = nil,
+                                 vlanFiltering: Bool? = nil) throws(NetlinkError) -> NetlinkMessage {
+        try validate(name: name, "ip link add \(name) type bridge")
+        let w = newLink(name: name, mtu: mtu, mac: mac)
         w.nest(IFLA_LINKINFO) {
             w.string(IFLA_INFO_KIND, "bridge")
             if let vlanFiltering {
@@ -59,11 +66,7 @@ extension RequestBuilder {
         let operation = "ip link add \(name) type veth peer name \(peerName)"
         try validate(name: name, operation)
         try validate(name: peerName, operation)
-        let w = MessageWriter(type: RTM_NEWLINK, flags: create)
-        w.extraHeader(linkHeader())
-        w.string(IFLA_IFNAME, name)
-        if let mtu { w.u32(IFLA_MTU, UInt32(mtu)) }
-        if let mac { w.bytes(IFLA_ADDRESS, mac.bytes) }
+        let w = newLink(name: name, mtu: mtu, mac: mac)
         w.nest(IFLA_LINKINFO) {
             w.string(IFLA_INFO_KIND, "veth")
             w.nest(IFLA_INFO_DATA) {

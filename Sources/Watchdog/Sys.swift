@@ -4,9 +4,12 @@ import FoundationEssentials
 import Foundation
 #endif
 import Glibc
+import SystemCalls
 
-/// The syscalls the watchdog needs, wrapped once: each returns or throws a
-/// `SystemError` carrying errno, and retries on `EINTR` where that is safe.
+/// The syscalls the watchdog needs: each returns or throws a `SystemError`
+/// carrying errno, and retries on `EINTR` where that is safe. File and process
+/// calls go through the shared `SystemCalls` layer; only what is the
+/// watchdog's alone (eventfd, signalfd, reboot, signal masks) is wrapped here.
 ///
 /// `eventfd(2)` and `signalfd(2)` are not exported by Swift's Glibc module, so
 /// they are resolved from libc with `dlsym` and called through correctly typed
@@ -64,16 +67,11 @@ enum Sys {
     }
 
     static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(SystemError) -> Int32 {
-        while true {
-            let fd = Glibc.open(path, flags | cloexec, mode)
-            if fd >= 0 { return fd }
-            if errno == EINTR { continue }
-            throw .last("open \(path)")
-        }
+        do { return try FileDescriptor.open(path, flags: flags | cloexec, mode: mode).rawValue } catch { throw SystemError(error) }
     }
 
     static func close(_ fd: Int32) {
-        _ = Glibc.close(fd)
+        FileDescriptor(rawValue: fd).closeQuietly()
     }
 
     /// Reads a whole (small) file such as a cgroup control file.
@@ -81,15 +79,14 @@ enum Sys {
         let fd = try open(path, O_RDONLY)
         defer { close(fd) }
         var data = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .last("read \(path)")
+        do {
+            while true {
+                let chunk = try FileDescriptor(rawValue: fd).readSome(maxCount: 4096, what: "read \(path)")
+                if chunk.isEmpty { break }
+                data += chunk
             }
-            if n == 0 { break }
-            data.append(contentsOf: buffer[0..<n])
+        } catch {
+            throw SystemError(error)
         }
         return String(decoding: data, as: UTF8.self)
     }
@@ -103,81 +100,41 @@ enum Sys {
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], what: String) throws(SystemError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .last("write \(what)")
-            }
-            offset += n
-        }
+        do { try FileDescriptor(rawValue: fd).writeAllBytes(bytes, what: "write \(what)") } catch { throw SystemError(error) }
     }
 
     static func fsync(_ fd: Int32, what: String) throws(SystemError) {
-        while Glibc.fsync(fd) != 0 {
-            if errno == EINTR { continue }
-            throw .last("fsync \(what)")
-        }
+        do { try FileDescriptor(rawValue: fd).sync(what: "fsync \(what)") } catch { throw SystemError(error) }
     }
 
-    /// Replaces `path` durably: write a temporary file beside it, fsync, rename
-    /// over, fsync the directory. After return the content survives a power cut;
-    /// a crash before return leaves either the old file or the new one, never a
-    /// torn one.
+    /// Replaces `path` durably (`AtomicFile`: temporary file, fsync, rename,
+    /// directory fsync), creating its directory first. After return the content
+    /// survives a power cut; a crash before return leaves either the old file or
+    /// the new one, never a torn one.
     static func writeFileDurably(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SystemError) {
-        let dir = directoryName(path)
-        try makeDirectories(dir)
-        let temp = "\(path).tmp.\(getpid())"
-        let fd = try open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
-        do {
-            try writeAll(fd, bytes, what: temp)
-            try fsync(fd, what: temp)
-        } catch {
-            close(fd)
-            _ = unlink(temp)
-            throw error
-        }
-        close(fd)
-        guard rename(temp, path) == 0 else {
-            let e = SystemError.last("rename \(temp) \(path)")
-            _ = unlink(temp)
-            throw e
-        }
-        try fsyncDirectory(dir)
+        try makeDirectories(directoryName(path))
+        do { try AtomicFile.write(bytes, to: path, mode: mode) } catch { throw SystemError(error) }
     }
 
     /// Removes `path` and fsyncs its directory so the removal is durable too.
     /// Returns false when there was nothing to remove.
     @discardableResult
     static func removeFileDurably(_ path: String) throws(SystemError) -> Bool {
-        guard unlink(path) == 0 else {
-            if errno == ENOENT { return false }
-            throw .last("unlink \(path)")
-        }
-        try fsyncDirectory(directoryName(path))
-        return true
+        do { return try AtomicFile.remove(path) } catch { throw SystemError(error) }
     }
 
     static func fsyncDirectory(_ dir: String) throws(SystemError) {
-        let fd = try open(dir, O_RDONLY | O_DIRECTORY)
-        defer { close(fd) }
-        try fsync(fd, what: dir)
+        do { try Directory.sync(dir) } catch { throw SystemError(error) }
     }
 
     /// `mkdir -p`, tolerating directories that already exist.
     static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
         if path.isEmpty || path == "/" || isDirectory(path) { return }
-        try makeDirectories(directoryName(path), mode: mode)
-        if mkdir(path, mode) != 0 && errno != EEXIST {
-            throw .last("mkdir \(path)")
-        }
+        do { try Directory.create(path, mode: mode) } catch { throw SystemError(error) }
     }
 
     static func directoryName(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        let dir = String(path[..<slash])
-        return dir.isEmpty ? "/" : dir
+        Directory.parent(of: path)
     }
 
     /// `text` without leading and trailing whitespace and newlines.
@@ -193,8 +150,7 @@ enum Sys {
     }
 
     static func isDirectory(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        Directory.isDirectory(path)
     }
 
     /// CLOCK_MONOTONIC in seconds: the clock the decision latency is measured on
@@ -222,24 +178,8 @@ enum Sys {
     /// watchdog blocks TERM/INT/HUP/CHLD for its signalfd, and a blocked mask is
     /// inherited across exec, which would make the agent deaf to SIGTERM.
     static func spawn(_ argv: [String]) throws(SystemError) -> pid_t {
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPIPE] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
-        cArgs.append(nil)
-        defer { for p in cArgs { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, argv[0], nil, &attr, cArgs, environ)
-        guard rc == 0 else { throw SystemError("posix_spawn \(argv[0])", errno: rc) }
-        return pid
+        let spawn = SystemCalls.Spawn(executable: argv[0], arguments: argv, searchPath: true,
+                                      defaultSignals: [SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPIPE])
+        do { return try spawn.start() } catch { throw SystemError(error) }
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #else
 #error("holdfast-watchdog is Linux only: it needs cgroups, signalfd, eventfd and inotify")
 #endif
+import SystemCalls
 
 /// A failed system call, with the operation and the errno, so a caller can
 /// tell `ENOENT` (a cgroup that does not exist) from `EACCES` (not root)
@@ -25,5 +26,12 @@ public struct SystemError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         "\(operation): \(String(cString: strerror(errno))) (errno \(errno))"
+    }
+}
+
+extension SystemError {
+    /// A failure from the shared `SystemCalls` layer, errno kept.
+    init(_ error: SystemCallError) {
+        self.init(error.operation, errno: error.errno.rawValue)
     }
 }

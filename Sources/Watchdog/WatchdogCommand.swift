@@ -1,4 +1,5 @@
 import ArgumentParser
+import HoldfastVersion
 
 /// `holdfast-watchdog`: runs the container agent so that an OOM kill of it
 /// terminates the host instead of restarting the agent beside containers it
@@ -10,6 +11,7 @@ public struct WatchdogCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "holdfast-watchdog",
         abstract: "Supervise the container agent; after an OOM kill, fence and terminate the host.",
+        version: HoldfastVersion.string,
         subcommands: [Run.self, Status.self, Unfence.self]
     )
 

@@ -185,18 +185,15 @@ struct AllocatorScaleTests {
         // Offsets 2...60001 are taken (offset 1 is the gateway).
         var taken = Set<IPAddress>()
         for i in Int64(2)...60001 { taken.insert(base.advanced(by: i)!) }
+        // The cost is asserted as a probe count, not wall-clock time (benchmarks
+        // measure time): one probe per taken address, none more.
         var probes = 0
-        let clock = ContinuousClock()
-        var result: (IPAddress, IPRange)?
-        let elapsed = try clock.measure {
-            result = try Allocator.allocate(in: set, after: nil) { a in
-                probes += 1
-                return taken.contains(a) ? .taken : .free
-            }
+        let result = try Allocator.allocate(in: set, after: nil) { a in
+            probes += 1
+            return taken.contains(a) ? .taken : .free
         }
-        #expect(result?.0 == ip("10.0.234.98"))   // offset 60002
+        #expect(result.0 == ip("10.0.234.98"))   // offset 60002
         #expect(probes == 60001)
-        #expect(elapsed < .seconds(2), "took \(elapsed)")
         // Round-robin from the middle wraps past the taken block to the same answer.
         let (b, _) = try Allocator.allocate(in: set, after: ip("10.0.255.254")) { taken.contains($0) ? .taken : .free }
         #expect(b == ip("10.0.234.98"))
@@ -205,17 +202,14 @@ struct AllocatorScaleTests {
     @Test func slash64ScanIsCapped() throws {
         let set = try RangeSet([range("fd00::/64")])
         var probes = 0
-        let clock = ContinuousClock()
-        let elapsed = clock.measure {
-            #expect {
-                try Allocator.allocate(in: set, after: nil) { _ in probes += 1; return .taken }
-            } throws: { e in
-                guard case IPAMError.exhausted(let m) = e else { return false }
-                return m.contains("capped") && m.contains("\(Allocator.maxProbes)")
-            }
+        #expect {
+            try Allocator.allocate(in: set, after: nil) { _ in probes += 1; return .taken }
+        } throws: { e in
+            guard case IPAMError.exhausted(let m) = e else { return false }
+            return m.contains("capped") && m.contains("\(Allocator.maxProbes)")
         }
+        // Bounded work, asserted as a count rather than a wall-clock time.
         #expect(probes == Allocator.maxProbes)
-        #expect(elapsed < .seconds(10), "took \(elapsed)")
     }
 
     @Test func cappedScanStillReturnsAQuarantinedAddress() throws {

@@ -12,7 +12,7 @@ import Testing
     }
 
     @Test func dumpByPeerNetnsIDIsRefusedWithoutStrictChecking() throws {
-        let nl = try NetlinkSocket(socketOptions: [NETLINK_EXT_ACK, NETLINK_CAP_ACK])
+        let nl = NetlinkSocket(transport: try KernelNetlinkTransport(socketOptions: [NETLINK_EXT_ACK, NETLINK_CAP_ACK]))
         #expect(!nl.hasStrictChecking)
         let host = try nl.addresses()
         #expect(!host.isEmpty, "the host has at least loopback's address")

@@ -339,7 +339,9 @@ def test_restart_never(wd, v1_parent, tmp_path):
 def test_sigterm_stops_agent_cleanly_without_action(wd, v1_parent, tmp_path):
     got = tmp_path / "agent-got-term"
     acted = tmp_path / "acted"
-    script = f"trap 'echo term > {got}; exit 0' TERM; while :; do sleep 0.05; done"
+    trapped = tmp_path / "agent-trapped"
+    # The shell says when its trap is installed, so no fixed sleep is needed.
+    script = f"trap 'echo term > {got}; exit 0' TERM; : > {trapped}; while :; do sleep 0.05; done"
     p = wd.start(["--cgroup-parent", str(v1_parent), "--action", "exec", "--", "touch", str(acted),
                   "--", "sh", "-c", script])
     started = wait_for(lambda: events(wd.log(p), "agent_started"), 10)
@@ -350,7 +352,7 @@ def test_sigterm_stops_agent_cleanly_without_action(wd, v1_parent, tmp_path):
     assert wait_for(lambda: str(agent) in (group / "cgroup.procs").read_text().split(), 5), \
         "agent must run inside its cgroup"
     assert wait_for(lambda: "sh" in pathlib.Path(f"/proc/{agent}/cmdline").read_text(), 5)
-    time.sleep(0.2)   # let the shell install its trap
+    assert wait_for(trapped.exists, 10), "the agent never installed its TERM trap"
     p.send_signal(signal.SIGTERM)
     assert p.wait(timeout=10) == 0
     assert got.read_text().strip() == "term"

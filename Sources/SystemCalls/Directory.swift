@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemPackage
+
+/// Directory calls: listing (`readdir`), `mkdir -p`, and fsync of a directory
+/// (what makes a create, rename or unlink in it durable).
+public enum Directory {
+    /// The names in `path`, without `.` and `..`, in the kernel's order.
+    /// A missing directory throws `ENOENT` so callers decide what it means.
+    public static func entries(_ path: String) throws(SystemCallError) -> [String] {
+        guard let dir = opendir(path) else { throw .last("opendir(\(path))") }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// fsyncs the directory itself.
+    public static func sync(_ path: String) throws(SystemCallError) {
+        let fd = try FileDescriptor.open(path, flags: O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        defer { fd.closeQuietly() }
+        try fd.sync(what: "fsync(\(path))")
+    }
+
+    /// `mkdir -p`: creates missing components with `mode`; existing directories
+    /// are kept as they are. A component that exists but is not a directory
+    /// throws `ENOTDIR`.
+    public static func create(_ path: String, mode: mode_t = 0o755) throws(SystemCallError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component
+            if mkdir(prefix, mode) != 0 {
+                let error = SystemCallError.last("mkdir(\(prefix))")
+                guard error.errno == .fileExists else { throw error }
+                guard isDirectory(prefix) else { throw SystemCallError("mkdir(\(prefix))", errno: .notDirectory) }
+            }
+            prefix += "/"
+        }
+    }
+
+    /// True when `path` exists and is a directory (following symlinks).
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// The directory part of `path` (`.` when it has none, `/` for the root).
+    public static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let dir = String(path[..<slash])
+        return dir.isEmpty ? "/" : dir
+    }
+}
