@@ -25,6 +25,8 @@ let package = Package(
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
         // Headers only: libnftables is dlopen()ed on first use (see Sources/CNftables/shim.h).
         .systemLibrary(name: "CNftables", providers: [.apt(["libnftables-dev"])]),
+        // Headers only: libcurl is dlopen()ed on first use, by cluster mode only (see Sources/CCurl/shim.h).
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // The one system-call layer: swift-system's FileDescriptor and Errno, plus
         // write-all, atomic write with a directory fsync, readdir and spawn.
@@ -46,9 +48,13 @@ let package = Package(
         .target(name: "NetlinkTesting", dependencies: ["Netlink", "CMnl"]),
         // Kernel truth for reconcile: a bridge's ports, their peers' addresses.
         .target(name: "KernelInventory", dependencies: ["Addressing", "IPAM", "Netlink", "SystemCalls"]),
+        // A lean etcd v3 client (JSON gateway over libcurl) for cluster mode.
+        .target(name: "Etcd", dependencies: ["CCurl"]),
+        // Cluster mode: config, block layout and the claim protocol on etcd (no CNI, no SQLite).
+        .target(name: "Cluster", dependencies: ["Addressing", "Etcd"]),
         // The lease service: allocation, release, GC, status, flood guards, freeze.
         // No CNI import: ipamctl and cluster mode use it without the protocol.
-        .target(name: "LeaseService", dependencies: ["Addressing", "IPAM", "LeaseStore", "SystemCalls"]),
+        .target(name: "LeaseService", dependencies: ["Addressing", "IPAM", "LeaseStore", "SystemCalls", "Cluster"]),
         // The thin CNI adapter over LeaseService (holdfast-ipam, and holdfast in-process).
         .target(name: "IPAMPlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService", "CNI"]),
         // The bridge plugin's logic (ADD/DEL/CHECK/STATUS/GC).
@@ -57,13 +63,13 @@ let package = Package(
         // ipamctl's commands as a library so tests can drive them.
         .target(name: "IpamctlKit", dependencies: [
             "Addressing", "IPAM", "LeaseStore", "LeaseService", "Netlink", "KernelInventory", "SystemCalls",
-            "HoldfastVersion",
+            "HoldfastVersion", "Cluster", "Etcd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The OOM watchdog.
         .target(name: "Watchdog", dependencies: [
             "SystemCalls",
-            "HoldfastVersion",
+            "HoldfastVersion", "Cluster", "Etcd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -88,6 +94,8 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "NetlinkTesting", "CMnl"]),
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
         .testTarget(name: "LeaseServiceTests", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService"]),
+        .testTarget(name: "EtcdTests", dependencies: ["Etcd"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Addressing", "Etcd", "Cluster"]),
         .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "CNI", "IPAM", "LeaseStore", "LeaseService", "IPAMPlugin",
                                                          "Netlink", "NetlinkTesting", "BridgePlugin"]),
     ]

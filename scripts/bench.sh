@@ -6,7 +6,7 @@
 #
 #   scripts/bench.sh            full run (200 cycles, occupancy up to 60,000 leases)
 #   scripts/bench.sh --quick    a few minutes: fewer cycles, occupancy up to 5,000
-#   scripts/bench.sh --only s1,s3   a subset (s0 start-up, s1..s4, profile)
+#   scripts/bench.sh --only s1,s3   a subset (s0 start-up, s1..s4, profile, cluster)
 #
 # Then the podman scenario (scripts/bench-podman.sh: `podman run --rm` on a
 # Holdfast network minus `--network none`, against bridge+host-local and
@@ -46,6 +46,14 @@ mkdir -p bench-results
 out="bench-results/bench-$(date -u +%Y%m%dT%H%M%SZ).json"
 log "running benchmark (tag $HOLDFAST_BENCH_TAG), results -> $out"
 python3 scripts/bench/bench.py --json "$out" "$@"
+# Cluster mode (etcd): with a full run, or when --only names "cluster".
+run_cluster=1
+case " $* " in *" --only "*) case "$*" in *cluster*) ;; *) run_cluster=0 ;; esac ;; esac
+if [ "$run_cluster" = 1 ]; then
+    log "cluster mode against node-local"
+    quick=(); case " $* " in *" --quick "*) quick=(--quick) ;; esac
+    python3 scripts/bench/bench_cluster.py --json "${out%.json}-cluster.json" "${quick[@]}"
+fi
 
 case " $* " in *" --only "*) exit 0 ;; esac
 if [ "${HOLDFAST_BENCH_PODMAN:-1}" != 0 ]; then

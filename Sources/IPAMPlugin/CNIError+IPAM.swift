@@ -15,6 +15,13 @@ extension CNIError {
             return .tryAgainLater(e.description, details: e.description)
         case let e as IPAMConfigError:
             return .invalidConfig("invalid ipam configuration", details: e.description)
+        case let e as ClusterAllocationError:
+            switch e {
+            case .etcdUnavailable, .notOwned:
+                return .tryAgainLater(e.description, details: e.description)
+            case .conflict:
+                return CNIError(code: HoldfastErrorCode.clusterBlockConflict, msg: "cluster block conflict", details: e.description)
+            }
         case let e as IPAMServiceError:
             switch e {
             case .frozen, .exhausted:

@@ -14,6 +14,9 @@ public enum HoldfastErrorCode {
     public static let checkFailed = 104
     /// Kernel state contradicts the store (an address configured on two holders).
     public static let addressConflict = 105
+    /// Cluster mode: a block this node holds is owned by another node in etcd,
+    /// so every ADD on the network is refused until an operator resolves it.
+    public static let clusterBlockConflict = 106
     /// A netlink or nftables operation failed.
     public static let kernel = 110
 }

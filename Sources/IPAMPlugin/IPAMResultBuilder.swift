@@ -13,10 +13,7 @@ public struct IPAMResultBuilder {
 
     public func result(for leases: [Lease], dns: CNIResult.DNS?) -> CNIResult {
         let ips = leases.sorted { $0.rangeSetIndex < $1.rangeSetIndex }.compactMap { lease -> CNIResult.IPConfig? in
-            // The index comes from the store, where an edit can leave any number (-1
-            // included): checked against both ends, never trusted as a subscript.
-            guard config.rangeSets.indices.contains(lease.rangeSetIndex),
-                  let range = config.rangeSets[lease.rangeSetIndex].range(containing: lease.address),
+            guard let range = config.range(of: lease.address, rangeSet: lease.rangeSetIndex),
                   let address = IPNetwork(address: lease.address, prefixLength: range.subnet.prefixLength) else { return nil }
             return CNIResult.IPConfig(address: address, gateway: range.gateway)
         }

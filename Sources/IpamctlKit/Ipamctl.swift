@@ -12,7 +12,7 @@ public struct Ipamctl: ParsableCommand {
         abstract: "Inspect and operate Holdfast IPAM lease stores.",
         version: HoldfastVersion.string,
         subcommands: [Leases.self, Show.self, History.self, Pools.self, Reconcile.self, Metrics.self, Freeze.self,
-                      Unfreeze.self, Release.self, Backup.self, Restore.self, Audit.self])
+                      Unfreeze.self, Release.self, Backup.self, Restore.self, Audit.self, ClusterCommand.self])
 
     public init() {}
 }

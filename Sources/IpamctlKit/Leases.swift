@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Addressing
 import ArgumentParser
 import IPAM
 import LeaseStore
@@ -16,12 +17,14 @@ extension Ipamctl {
 
         func run() throws {
             let catalog = StoreCatalog(dataDir: store.dataDir)
-            var all: [(String, [Lease])] = []
+            var all: [(String, [Lease], [IPAddress: (block: IPNetwork, epoch: Int64)])] = []
             for network in try catalog.selected(store.network) {
-                all.append((network, try catalog.open(network).read { try $0.leases() }))
+                all.append(try catalog.open(network).read { (network, try $0.leases(), try $0.leaseBlocks()) })
             }
             // Views are made lazily as the JSON is streamed out.
-            let rows = all.lazy.flatMap { network, leases in leases.lazy.map { LeaseView(network: network, lease: $0) } }
+            let rows = all.lazy.flatMap { network, leases, blocks in
+                leases.lazy.map { LeaseView(network: network, lease: $0, block: blocks[$0.address]) }
+            }
             if json {
                 try Output.printJSONArray(rows)
             } else {
@@ -45,8 +48,13 @@ struct LeaseView: Encodable {
     var created: String
     var ended: String?
     var reason: String?
+    /// Cluster mode: the block the address came from and that block's
+    /// ownership epoch (its etcd create revision) when it was leased.
+    var block: String?
+    var blockEpoch: Int64?
 
-    init(network: String, lease: Lease, endedAt: Date? = nil, reason: String? = nil) {
+    init(network: String, lease: Lease, endedAt: Date? = nil, reason: String? = nil,
+         block: (block: IPNetwork, epoch: Int64)? = nil) {
         self.network = network
         address = lease.address.description
         containerID = lease.containerID
@@ -58,6 +66,8 @@ struct LeaseView: Encodable {
         created = Output.timestamp(lease.createdAt)
         ended = endedAt.map(Output.timestamp)
         self.reason = reason
+        self.block = block?.block.description
+        blockEpoch = block?.epoch
     }
 
     var tableRow: [String] {

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Addressing
+import Cluster
 import IPAM
 
 extension IPAMConfig {
@@ -44,17 +45,22 @@ extension IPAMConfig {
         let raw = try LooseDecoding.decode(Raw.self, from: ipamJSON) {
             IPAMConfigError(field: "ipam", problem: "cannot decode: \(LooseDecoding.describe($0))")
         }
-        try self.init(raw: raw)
+        let cluster: ClusterConfig?
+        do { cluster = try ClusterConfig.parse(ipamJSON: ipamJSON) } catch {
+            throw IPAMConfigError(field: error.field, problem: error.problem)
+        }
+        try self.init(raw: raw, clusterMode: cluster != nil)
+        self.cluster = cluster
         operations = try OperationsConfig(ipamJSON: ipamJSON)
     }
 
-    init(raw: Raw) throws(IPAMConfigError) {
+    init(raw: Raw, clusterMode: Bool = false) throws(IPAMConfigError) {
         var rawSets = raw.ranges ?? []
         // host-local puts the legacy single range first.
         if let subnet = raw.subnet {
             rawSets.insert([Raw.RawRange(subnet: subnet, rangeStart: raw.rangeStart, rangeEnd: raw.rangeEnd, gateway: raw.gateway)], at: 0)
         }
-        guard !rawSets.isEmpty else {
+        guard !rawSets.isEmpty || clusterMode else {
             throw IPAMConfigError(field: "ipam.ranges", problem: "no IP ranges specified (give \"ranges\" or \"subnet\")")
         }
         var sets: [RangeSet] = []

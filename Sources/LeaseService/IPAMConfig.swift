@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Addressing
+import Cluster
 import IPAM
 
 /// The `ipam` section of a network config, in `host-local`'s format plus a few
@@ -29,6 +30,10 @@ public struct IPAMConfig: Sendable {
     public var maxReleaseFraction: Double
     /// Rate limit, waiter cap and structured log (see `OperationsConfig`).
     public var operations = OperationsConfig()
+    /// Cluster mode (`ipam.cluster`): addresses come from blocks this node
+    /// claims in etcd instead of `rangeSets`, which is then empty. nil on a
+    /// node-local network, where no etcd code runs.
+    public var cluster: ClusterConfig?
 
     /// Default data directory, separate from host-local's `/var/lib/cni/networks`
     /// so the two never read each other's files.

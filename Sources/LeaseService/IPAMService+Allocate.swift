@@ -37,7 +37,7 @@ extension IPAMService {
                      live: Set<IPAddress>, now: Date, in txn: LeaseTransaction) throws -> [Lease] {
         var pending = requested
         var leases: [Lease] = []
-        for (index, set) in config.rangeSets.enumerated() {
+        for (index, set) in try allocationRangeSets(in: txn).enumerated() {
             let availability: (IPAddress) throws -> Availability = { address in
                 if live.contains(address) { return .taken }
                 return try txn.availability(of: address, now: now, quarantine: self.config.quarantine)

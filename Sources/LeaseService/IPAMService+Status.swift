@@ -28,11 +28,15 @@ extension IPAMService {
     /// Read from a snapshot: STATUS never waits on the allocation lock.
     public func status() throws {
         let now = self.now()
-        let (counts, frozen) = try store.read { txn in
-            (try txn.counts(now: now, quarantine: config.quarantine), try txn.meta(MetaKey.frozen))
+        let (counts, frozen, conflict) = try store.read { txn in
+            (try txn.counts(now: now, quarantine: config.quarantine), try txn.meta(MetaKey.frozen),
+             config.cluster == nil ? nil : try txn.meta(ClusterMetaKey.conflict))
         }
         if let frozen {
             throw IPAMServiceError.notReady("network \"\(network)\" is frozen", details: frozen)
+        }
+        if let conflict {
+            throw IPAMServiceError.notReady("network \"\(network)\" is in cluster block conflict", details: conflict)
         }
         for (index, set) in config.rangeSets.enumerated() {
             let capacity = set.ranges.reduce(UInt64(0)) { $0 &+ $1.capacity }

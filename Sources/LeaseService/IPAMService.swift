@@ -51,7 +51,10 @@ public final class IPAMService {
     /// `beforeCommit` runs last inside the same transaction, after the leases
     /// are written (the bridge plugin stamps the kernel with the store's state
     /// there, so the next ADD can prove the store current in O(1)).
-    public func allocate(_ attachment: Attachment, details: AttachmentDetails, requested: [IPAddress] = [],
+    ///
+    /// In cluster mode the range sets are the blocks this node owns (see
+    /// `IPAMService+Cluster.swift`, which wraps this with block claims).
+    func allocateInStore(_ attachment: Attachment, details: AttachmentDetails, requested: [IPAddress] = [],
                          liveAddresses: (LeaseTransaction) throws -> Set<IPAddress> = { _ in [] },
                          beforeCommit: (LeaseTransaction) throws -> Void = { _ in }) throws -> Allocation {
         let now = self.now()

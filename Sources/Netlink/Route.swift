@@ -18,7 +18,8 @@ public struct Route: Sendable, Hashable {
     public var table: UInt32?
     /// nil picks like `ip route`: link scope without a gateway, universe with one.
     public var scope: UInt8?
-    /// RTPROT_* that installed it; read-only in practice (requests send RTPROT_BOOT like `ip`).
+    /// RTPROT_* that installed it; requests send it when set, else RTPROT_BOOT like `ip`
+    /// (cluster mode marks its routes with its own value so it only ever touches those).
     public var routeProtocol: UInt8?
     /// RTN_* type; nil means unicast.
     public var type: UInt8?
@@ -79,7 +80,7 @@ extension RequestBuilder {
             // ip route del: scope NOWHERE matches a route of any scope.
             header.rtm_scope = UInt8(RT_SCOPE_NOWHERE.rawValue)
         } else {
-            header.rtm_protocol = UInt8(RTPROT_BOOT)
+            header.rtm_protocol = route.routeProtocol ?? UInt8(RTPROT_BOOT)
             header.rtm_scope = route.scope ?? UInt8(route.gateway == nil ? RT_SCOPE_LINK.rawValue : RT_SCOPE_UNIVERSE.rawValue)
             header.rtm_type = route.type ?? UInt8(RTN_UNICAST)
         }

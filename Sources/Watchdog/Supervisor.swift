@@ -353,6 +353,17 @@ public final class Supervisor {
             // Keep going: the in-memory fence still holds and the host is about to go.
             fenceError = .string("\(error)")
         }
+        // Cluster mode: publish the fence before any action, so reclaim waits from here.
+        var clusterFence: LogValue = .null, clusterFenceError: LogValue = .null
+        if let cf = config.clusterFence {
+            let timeout = config.actionTimeout.components
+            do {
+                clusterFence = .string(try cf.publish(bootID: record.bootID, actionTimeoutSeconds: max(1, timeout.seconds + (timeout.attoseconds > 0 ? 1 : 0)),
+                                                      reason: "OOM kill of the agent (\(exit.description))"))
+            } catch {
+                clusterFenceError = .string("\(error)")
+            }
+        }
         phase = .fenced(.retryWait(until: 0, attempt: 0))
         Log.emit(.error, "agent_oom_killed", [
             "decision": "terminate-host",
@@ -365,6 +376,8 @@ public final class Supervisor {
             "decided_mono": .double(decidedAt),
             "fence": .string(config.fence.path),
             "fence_error": fenceError,
+            "cluster_fence": clusterFence,
+            "cluster_fence_error": clusterFenceError,
             "action": .string(config.action.name),
             "dry_run": .bool(config.dryRun),
         ])

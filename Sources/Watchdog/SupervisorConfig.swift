@@ -25,6 +25,8 @@ public struct SupervisorConfig: Sendable {
     /// oom_score_adj for the agent (the watchdog sets its own to -1000 so the
     /// OOM killer picks the agent, never its supervisor).
     public var agentOOMScoreAdj: Int
+    /// Cluster mode: also publish the fence to the cluster's etcd before the action.
+    public var clusterFence: ClusterFence?
 
     public init(agent: [String], placement: CgroupPlacement, fence: FenceFile, statePath: String,
                 action: TerminationAction, dryRun: Bool, actionTimeout: Duration, actionBackoff: Backoff,

@@ -59,6 +59,9 @@ extension WatchdogCommand {
         @Option(help: "oom_score_adj for the agent (the watchdog protects itself with -1000).")
         public var agentOOMScoreAdj: Int = 0
 
+        @Option(help: "Cluster mode: the network config or conflist with ipam.cluster; the fence is also written to its etcd before the action.")
+        public var clusterConfig: String?
+
         @Argument(parsing: .postTerminator, help: "-- AGENT [ARGS...]")
         public var words: [String] = []
 
@@ -112,13 +115,19 @@ extension WatchdogCommand {
             }
             let placement: CgroupPlacement = cgroup.map { .existing($0) }
                 ?? .create(parent: cgroupParent, memoryLimit: memoryLimit?.bytes)
-            return SupervisorConfig(
+            var config = SupervisorConfig(
                 agent: agent, placement: placement, fence: FenceFile(path: paths.fence), statePath: paths.state,
                 action: termination, dryRun: dryRun, actionTimeout: .seconds(actionTimeout),
                 actionBackoff: Backoff(initial: .seconds(actionRetryDelay), maximum: .seconds(actionRetryMax)),
                 policy: RestartPolicy(mode: restart, maxRestarts: maxRestarts ?? 5,
                                       backoff: Backoff(initial: .seconds(restartDelay), maximum: .seconds(restartDelayMax))),
                 stopTimeout: .seconds(stopTimeout), agentOOMScoreAdj: agentOOMScoreAdj)
+            if let clusterConfig {
+                do { config.clusterFence = try ClusterFence(configPath: clusterConfig) } catch {
+                    throw ValidationError("--cluster-config: \(error)")
+                }
+            }
+            return config
         }
 
         public func run() throws {
