@@ -52,11 +52,14 @@ let package = Package(
         .target(name: "Etcd", dependencies: ["CCurl"]),
         // Cluster mode: config, block layout and the claim protocol on etcd (no CNI, no SQLite).
         .target(name: "Cluster", dependencies: ["Addressing", "Etcd"]),
-        // The lease service: allocation, release, GC, status, flood guards, freeze.
+        // The lease service: allocation, release, GC, status, flood guards, freeze,
+        // and the kernel evidence that proves the store current (CurrencyGuard).
         // No CNI import: ipamctl and cluster mode use it without the protocol.
-        .target(name: "LeaseService", dependencies: ["Addressing", "IPAM", "LeaseStore", "SystemCalls", "Cluster"]),
+        .target(name: "LeaseService", dependencies: ["Addressing", "IPAM", "LeaseStore", "KernelInventory", "SystemCalls",
+                                                   "Cluster"]),
         // The thin CNI adapter over LeaseService (holdfast-ipam, and holdfast in-process).
-        .target(name: "IPAMPlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService", "CNI"]),
+        .target(name: "IPAMPlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService", "CNI",
+                                                 "KernelInventory"]),
         // The bridge plugin's logic (ADD/DEL/CHECK/STATUS/GC).
         .target(name: "BridgePlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "CNI", "Netlink", "LeaseService",
                                                    "IPAMPlugin", "KernelInventory", "CNftables", "SystemCalls"]),
@@ -92,6 +95,7 @@ let package = Package(
         .testTarget(name: "LeaseStoreTests", dependencies: ["Addressing", "IPAM", "LeaseStore"]),
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "NetlinkTesting", "CMnl"]),
+        .testTarget(name: "KernelInventoryTests", dependencies: ["Addressing", "KernelInventory"]),
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
         .testTarget(name: "LeaseServiceTests", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService"]),
         .testTarget(name: "EtcdTests", dependencies: ["Etcd"]),

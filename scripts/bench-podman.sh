@@ -85,6 +85,7 @@ cleanup() {
     rm -f /var/lib/cni/results/hfpb-*-"$id"-* 2>/dev/null
     awk -v w="$work" 'index($2, w) == 1 {print $2}' /proc/self/mounts | sort -r | xargs -r -n1 umount -l
     ip netns del "$node" 2>/dev/null
+    python3 "$HOLDFAST_ROOT/scripts/remove-proofs.py" "$work"
     rm -rf "$work"
     if [ "$preexisting_cni_dir" = 0 ]; then rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null; fi
     if [ "$preexisting_containers_dir" = 0 ]; then

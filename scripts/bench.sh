@@ -56,6 +56,11 @@ if [ "$run_cluster" = 1 ]; then
 fi
 
 case " $* " in *" --only "*) exit 0 ;; esac
+log "kernel evidence without a bridge (scripts/bench-evidence.py)"
+case " $* " in
+    *" --quick "*) python3 scripts/bench-evidence.py 15 100 ;;
+    *) python3 scripts/bench-evidence.py 30 500 ;;
+esac
 if [ "${HOLDFAST_BENCH_PODMAN:-1}" != 0 ]; then
     log "podman scenario"
     bash scripts/bench-podman.sh

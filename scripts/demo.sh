@@ -32,6 +32,7 @@ conf="$HOLDFAST_ROOT/cni/holdfast-demo.conflist"
 cleanup() {
     for c in "${ctrs[@]}"; do ip netns del "$c" 2>/dev/null || true; done
     ip netns del "$node" 2>/dev/null || true
+    python3 "$HOLDFAST_ROOT/scripts/remove-proofs.py" "$data_dir"
     rm -rf "$data_dir"
 }
 trap cleanup EXIT

@@ -129,6 +129,7 @@ cleanup() {
     awk -v w="$work" 'index($2, w) == 1 {print $2}' /proc/self/mounts | sort -r | xargs -r -n1 umount -l
     ip -n "$node" link del "$bridge" 2>/dev/null
     ip netns del "$node" 2>/dev/null
+    python3 "$HOLDFAST_ROOT/scripts/remove-proofs.py" "$data_dir"
     rm -rf "$work"
     if [ "$preexisting_cni_dir" = 0 ]; then rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null; fi
     if [ "$preexisting_containers_dir" = 0 ]; then

@@ -82,6 +82,8 @@ cleanup() {
     fi
     # /var/lib/holdfast did not exist before this run: whatever is there now is ours.
     [ "$installed_by_us" = 1 ] && rm -rf "$state"
+    # The currency proof of this run's network (named <network>.<hash of its store path>).
+    rm -f /run/holdfast/proof/"$net".*
     # Only the file entries are in the archive: tar recreates a missing parent
     # directory (mode 755) and never changes an existing directory.
     if [ -s "$work/backup.list" ]; then

@@ -71,7 +71,7 @@ struct AddOperation {
             if case .inProcess(let service) = ipam {
                 kernelGuard = KernelGuard(bridge: bridge, bridgeAddresses: bridgeAddresses,
                                           inventory: KernelInventory(netlink: nl), config: service.config,
-                                          now: service.now(), ownPort: hostName)
+                                          location: service.store.location, now: service.now(), ownPort: hostName)
             }
             let outcome = try ipam.allocate(request, attachment: attachment, details: details, guard: kernelGuard)
             if outcome.newlyAllocated {

@@ -57,7 +57,7 @@ struct DelOperation {
                 if vethGone, case .inProcess(let service) = ipam, let nl = netlink,
                    let bridge = try? nl.link(named: config.bridge), bridge.kind == "bridge" {
                     kernelGuard = KernelGuard(bridge: bridge, inventory: KernelInventory(netlink: nl), config: service.config,
-                                              now: service.now(), ownPort: nil)
+                                              location: service.store.location, now: service.now(), ownPort: nil)
                 }
                 try ipam.release(request, attachment: attachment, kernelGuard: kernelGuard)
             } catch { failures.append(error) }

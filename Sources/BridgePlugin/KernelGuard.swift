@@ -10,105 +10,56 @@ import KernelInventory
 import LeaseStore
 import Netlink
 
-/// Proves, inside the allocation transaction, that the store knows every
-/// address live on the bridge, and makes it so when it does not.
+/// The bridge plugin's `CurrencyGuard`: the network's proof file, with the
+/// bridge's ports as the evidence when it does not match.
 ///
-/// The proof is the bridge's `StoreStamp`: one link lookup and three indexed
-/// reads. When it does not match (store deleted, emptied, edited, restored,
-/// or a writer died mid-way), every port of the bridge is read: its peer's
-/// addresses through one address dump per peer namespace. What is live but not
-/// leased is adopted (attributed through the port's alias) and everything live
-/// is returned, so the allocator can never pick it. `stamp` writes the new
-/// stamp as the transaction's last step.
+/// Proven: O(1), one file read and three indexed reads. Not proven: every port
+/// of the bridge is read, its peer's addresses through one address dump per
+/// peer namespace; what is live but not leased is adopted through the shared
+/// `PlanApplier` (attributed through the port's alias and the peer's netns
+/// path), and everything live is returned so the allocator can never pick it.
+/// The proof is per network, so networks sharing a bridge never overwrite
+/// each other's (they did when the stamp lived in the bridge's alias).
 struct KernelGuard {
     let bridge: Link
-    let inventory: KernelInventory
-    let config: IPAMConfig
-    let now: Date
-    /// The port this ADD created: it has no address yet.
-    let ownPort: String?
     /// Addresses on the bridge itself (never handed out), read once per ADD.
     let bridgeAddresses: [InterfaceAddress]
-    /// Set once `liveAddresses` proved (or made) the store current in this transaction.
-    private let verified = Flag()
+    let currency: CurrencyGuard
 
     init(bridge: Link, bridgeAddresses: [InterfaceAddress] = [], inventory: KernelInventory, config: IPAMConfig,
-         now: Date, ownPort: String?) {
+         location: StoreLocation, now: Date, ownPort: String?) {
         self.bridge = bridge
         self.bridgeAddresses = bridgeAddresses
-        self.inventory = inventory
-        self.config = config
-        self.now = now
-        self.ownPort = ownPort
+        currency = CurrencyGuard(proof: ProofFile(directory: config.kernelEvidence.proofDir, location: location),
+                                 rangeSets: config.rangeSets, now: now,
+                                 evidence: { try Self.evidence(bridge: bridge, inventory: inventory, ownPort: ownPort) })
     }
 
+    /// For ADD: every address that must not be handed out (the bridge's own,
+    /// and, when the proof did not match, everything live on its ports).
     func liveAddresses(_ txn: LeaseTransaction) throws -> Set<IPAddress> {
-        let nl = inventory.netlink
         // Remember the bridge so `ipamctl reconcile` knows where to look.
-        if try txn.meta(BridgeRecord.key) != bridge.name { try txn.setMeta(BridgeRecord.key, bridge.name) }
-        var live = Set(bridgeAddresses.map(\.address.address))
-        let restored = try txn.meta(LeaseStore.restoredMarkerKey) != nil
-        if !restored, let committed = try StoreStamp.committed(txn),
-           committed == StoreStamp(alias: try nl.link(index: bridge.index)?.alias) {
-            verified.isSet = true
-            return live
-        }
-        // The store cannot prove it is current: read every port.
-        let ports = try nl.bridgePorts(bridgeIndex: bridge.index).filter { $0.name != ownPort }.map(BridgePort.init)
-        let byName = Dictionary(ports.map { ($0.link.name, $0) }, uniquingKeysWith: { a, _ in a })
-        var adopted: [String] = []
+        if try txn.meta(.bridge) != bridge.name { try txn.setMeta(.bridge, bridge.name) }
+        return try currency.liveAddresses(txn).union(bridgeAddresses.map(\.address.address))
+    }
+
+    /// For DEL, before it changes anything: does the proof vouch for the store?
+    func checkCurrent(_ txn: LeaseTransaction) throws { try currency.checkCurrent(txn) }
+
+    /// Writes the proof of what this transaction commits (only if proven at its start).
+    func stamp(_ txn: LeaseTransaction) throws { try currency.stamp(txn) }
+
+    /// The bridge's ports (but `ownPort`, which has no address yet) and their peers' addresses.
+    static func evidence(bridge: Link, inventory: KernelInventory, ownPort: String?) throws -> KernelEvidence {
+        let ports = try inventory.netlink.bridgePorts(bridgeIndex: bridge.index).filter { $0.name != ownPort }
+            .map(BridgePort.init)
         let observed = try inventory.observedAddresses(on: ports)
-        var lost: [(ObservedAddress, BridgePort, Int)] = []
-        for seen in observed {
-            live.insert(seen.address)
-            guard try txn.lease(at: seen.address) == nil,
-                  let rangeSet = config.rangeSets.firstIndex(where: { $0.range(containing: seen.address) != nil }),
-                  let port = seen.hostInterface.flatMap({ byName[$0] }) else { continue }
-            lost.append((seen, port, rangeSet))
-        }
-        let paths = inventory.netnsPaths(for: Set(lost.compactMap { $0.1.link.linkNetnsID }))
-        for (seen, port, rangeSet) in lost {
-            try txn.insert(Lease(address: seen.address, rangeSetIndex: rangeSet,
-                                 containerID: port.containerID ?? "\(IPAMService.adoptedPrefix)\(port.link.name)",
-                                 ifname: port.ifname ?? "unknown",
-                                 netns: port.link.linkNetnsID.flatMap { paths[$0] }, createdAt: now,
-                                 hostInterface: port.link.name, hostIfindex: port.link.index, bootID: BootID.current))
-            adopted.append("\(seen.address) on \(port.link.name)")
-        }
-        if !adopted.isEmpty {
-            try txn.appendAudit(actor: "holdfast", action: "adopt",
-                                detail: "store did not know live addresses: \(adopted.joined(separator: ", "))", at: now)
-            Log.error("adopted \(adopted.count) live address(es) the lease store did not know: \(adopted.joined(separator: ", "))")
-        }
-        if restored { try txn.setMeta(LeaseStore.restoredMarkerKey, nil) }
-        verified.isSet = true
-        return live
+        let byName = Dictionary(ports.map { ($0.link.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let paths = inventory.netnsPaths(for: Set(observed.compactMap { $0.hostInterface.flatMap { byName[$0]?.link.linkNetnsID } }))
+        return KernelEvidence(observed: observed, holder: { seen in
+            let port = seen.hostInterface.flatMap { byName[$0] }
+            return LiveHolder(containerID: port?.containerID, ifname: port?.ifname,
+                              netns: port?.link.linkNetnsID.flatMap { paths[$0] })
+        })
     }
-
-    /// For writers that do not allocate (DEL): notes, before the transaction
-    /// changes anything, whether the stamp proves the store current.
-    func checkCurrent(_ txn: LeaseTransaction) throws {
-        guard try txn.meta(LeaseStore.restoredMarkerKey) == nil, let committed = try StoreStamp.committed(txn) else {
-            verified.isSet = false
-            return
-        }
-        verified.isSet = committed == StoreStamp(alias: try inventory.netlink.link(index: bridge.index)?.alias)
-    }
-
-    /// Stamps the bridge with the state this transaction commits. A crash after
-    /// this and before COMMIT leaves a stamp newer than the store: the next ADD
-    /// then reads the kernel in full, which is the safe direction.
-    ///
-    /// Only a store proven current at the start of this transaction (by
-    /// `liveAddresses` or `checkCurrent`) is stamped: stamping an unproven store
-    /// would hide a lost lease from the next ADD.
-    func stamp(_ txn: LeaseTransaction) throws {
-        guard verified.isSet else { return }
-        try inventory.netlink.setAlias(index: bridge.index, alias: try StoreStamp.pending(txn).alias)
-    }
-}
-
-/// A mutable flag a value type can carry through the transaction's closures.
-final class Flag {
-    var isSet = false
 }

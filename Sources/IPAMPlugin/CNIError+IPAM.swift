@@ -1,4 +1,5 @@
 import CNI
+import KernelInventory
 import LeaseService
 import LeaseStore
 
@@ -13,6 +14,10 @@ extension CNIError {
             return e
         case let e as OperationsError:
             return .tryAgainLater(e.description, details: e.description)
+        case let e as NamespaceScanError:
+            return CNIError(code: HoldfastErrorCode.kernelEvidence,
+                            msg: "cannot prove no live container holds the address: kernel scan incomplete",
+                            details: "\(e); nothing was allocated")
         case let e as IPAMConfigError:
             return .invalidConfig("invalid ipam configuration", details: e.description)
         case let e as ClusterAllocationError:

@@ -17,6 +17,10 @@ public enum HoldfastErrorCode {
     /// Cluster mode: a block this node holds is owned by another node in etcd,
     /// so every ADD on the network is refused until an operator resolves it.
     public static let clusterBlockConflict = 106
+    /// The kernel could not be read in full to prove no live container holds
+    /// the address (a namespace unreadable, the scan's cap or deadline passed):
+    /// nothing was allocated. Details name the namespace or the bound.
+    public static let kernelEvidence = 107
     /// A netlink or nftables operation failed.
     public static let kernel = 110
 }

@@ -44,7 +44,7 @@ extension Ipamctl.ClusterCommand {
             let claimer = context.claimer()
             var released: [String] = [], failed: [String] = []
             let (empty, kept): ([StoredBlock], [StoredBlock]) = try store.write(lockTimeout: .seconds(10)) { txn in
-                guard let bridgeName = try bridge ?? txn.meta(BridgeRecord.key) else {
+                guard let bridgeName = try bridge ?? txn.meta(.bridge) else {
                     throw ClusterCommandError("network \"\(context.network)\" has no recorded bridge, so there is no kernel evidence; pass --bridge")
                 }
                 let leases = try txn.leases()

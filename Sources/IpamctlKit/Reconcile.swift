@@ -78,6 +78,11 @@ struct ReconcileReport: Encodable {
 
 /// Gathers the inventory and plans (and applies) under the store's lock, so
 /// the plan applied is the plan computed from the leases as they are then.
+///
+/// The evidence is the network's bridge (`--bridge`, or the one the bridge
+/// plugin recorded) when there is one; otherwise, for IPAM-only networks
+/// (macvlan, ipvlan, ptp over `holdfast-ipam`), every network namespace on the
+/// host, filtered to the ranges the store recorded, exactly as ADD reads it.
 struct Reconciler {
     var dataDir: String
     var network: String
@@ -86,64 +91,105 @@ struct Reconciler {
 
     func run(apply: Bool) throws -> ReconcileReport {
         let location = try StoreLocation(dataDir: dataDir, network: network)
-        let netlink = try NetlinkSocket()
-        let inventory = KernelInventory(netlink: netlink)
+        let inventory = KernelInventory(netlink: try NetlinkSocket())
         if !apply {
             let store = try LeaseStore.openReadOnly(location)
-            let (leases, bridgeName) = try store.read { txn in (try txn.leases(), try resolveBridge(txn)) }
-            let collected = inventory.collect(bridge: bridgeName, leaseNetnsPaths: leases.compactMap(\.netns))
-            let plan = ReconcilePlanner.plan(leases: leases, inventory: collected, policy: policy)
-            return ReconcileReport(network: network, bridge: bridgeName, inventory: Self.describe(collected.status),
-                                   applied: false, plan: plan)
+            return try store.read { txn in
+                let gathered = try gather(txn, inventory: inventory)
+                return report(gathered, plan: plan(gathered), applied: false, backup: nil)
+            }
         }
         let store = try LeaseStore.open(location)
         let now = Date()
         return try store.write(lockTimeout: .seconds(10)) { txn in
-            // Freeze keeps the store exactly as it was during an incident.
-            if let reason = try txn.meta(MetaKey.frozen) {
-                throw ValidationError("network \"\(network)\" is frozen (\(reason)): unfreeze before reconcile --apply")
-            }
-            let bridgeName = try resolveBridge(txn)
-            let leases = try txn.leases()
-            let collected = inventory.collect(bridge: bridgeName, leaseNetnsPaths: leases.compactMap(\.netns))
-            let plan = ReconcilePlanner.plan(leases: leases, inventory: collected, policy: policy)
+            try refuseIfFrozen(txn)
+            let gathered = try gather(txn, inventory: inventory)
+            let plan = plan(gathered)
             // The backup is taken under the lock, from the state the plan was computed on.
             let backup = try DestructiveGuard.backup(location, action: "reconcile", at: now)
-            let rangeSets = try PoolRecord.rangeSets(in: txn)
-            let ports = Dictionary(((try? inventory.ports(ofBridge: bridgeName))??.ports ?? []).map { ($0.link.name, $0) },
-                                   uniquingKeysWith: { a, _ in a })
-            let netnsPaths = inventory.netnsPaths(for: Set(plan.adopt.compactMap {
-                $0.hostInterface.flatMap { ports[$0]?.link.linkNetnsID }
-            }))
-            for seen in plan.adopt {
-                guard try txn.lease(at: seen.address) == nil else { continue }
-                let port = seen.hostInterface.flatMap { ports[$0] }
-                try txn.insert(Lease(address: seen.address,
-                                     rangeSetIndex: rangeSets.firstIndex { $0.range(containing: seen.address) != nil } ?? 0,
-                                     containerID: port?.containerID ?? "\(IPAMService.adoptedPrefix)\(seen.hostInterface ?? "unknown")",
-                                     ifname: port?.ifname ?? "unknown",
-                                     netns: seen.netnsPath ?? port?.link.linkNetnsID.flatMap { netnsPaths[$0] }, createdAt: now,
-                                     hostInterface: seen.hostInterface, hostIfindex: seen.hostIfindex, bootID: BootID.current))
-            }
-            if plan.refusal == nil {
-                try DestructiveGuard.release(plan.release, in: txn, reason: "reconcile", at: now)
-            }
-            try txn.appendAudit(actor: AuditActor.current(process: "ipamctl").description, action: "reconcile",
-                                detail: "adopted \(plan.adopt.count), released \(plan.refusal == nil ? plan.release.count : 0), "
-                                    + "conflicts \(plan.conflicts.count)\(policy.force ? ", forced" : ""); backup \(backup)", at: now)
-            try txn.setMeta(LeaseStore.restoredMarkerKey, nil)
-            return ReconcileReport(network: network, bridge: bridgeName, inventory: Self.describe(collected.status),
-                                   applied: true, backup: backup, plan: plan)
+            try applyPlan(plan, gathered, in: txn, now: now, backup: backup)
+            return report(gathered, plan: plan, applied: true, backup: backup)
         }
     }
 
-    private func resolveBridge(_ txn: LeaseTransaction) throws -> String {
-        if let bridge { return bridge }
-        guard let recorded = try txn.meta(BridgeRecord.key) else {
-            throw ValidationError("network \"\(network)\" has no recorded bridge (no holdfast ADD yet); pass --bridge")
-        }
-        return recorded
+    /// What the store and the kernel say, read inside one transaction.
+    struct Gathered {
+        var leases: [Lease]
+        var source: String
+        var inventory: Inventory
+        var holder: (ObservedAddress) -> LiveHolder
+        var rangeSets: [RangeSet]
     }
+
+    /// Step 1: the leases, the recorded ranges and the kernel's evidence.
+    private func gather(_ txn: LeaseTransaction, inventory: KernelInventory) throws -> Gathered {
+        let leases = try txn.leases()
+        let rangeSets = try PoolRecord.rangeSets(in: txn)
+        let existing = Set(leases.compactMap(\.netns).filter(KernelInventory.isNetworkNamespace))
+        if let bridgeName = try bridge ?? txn.meta(.bridge) {
+            let collected = inventory.collect(bridge: bridgeName, leaseNetnsPaths: leases.compactMap(\.netns))
+            let ports = Dictionary(((try? inventory.ports(ofBridge: bridgeName))??.ports ?? []).map { ($0.link.name, $0) },
+                                   uniquingKeysWith: { a, _ in a })
+            let paths = inventory.netnsPaths(for: Set(collected.observed.compactMap {
+                $0.hostInterface.flatMap { ports[$0]?.link.linkNetnsID }
+            }))
+            return Gathered(leases: leases, source: bridgeName, inventory: collected, holder: { seen in
+                let port = seen.hostInterface.flatMap { ports[$0] }
+                return LiveHolder(containerID: port?.containerID, ifname: port?.ifname,
+                                  netns: port?.link.linkNetnsID.flatMap { paths[$0] })
+            }, rangeSets: rangeSets)
+        }
+        guard !rangeSets.isEmpty else {
+            return Gathered(leases: leases, source: Self.namespaceSource,
+                            inventory: Inventory(status: .failed("no ranges recorded yet (no ADD since the store was created), "
+                                                                  + "so live addresses cannot be told apart; pass --bridge for a bridge network"),
+                                                 observed: [], existingNetnsPaths: existing),
+                            holder: { _ in LiveHolder() }, rangeSets: rangeSets)
+        }
+        do {
+            let evidence = try NamespaceEvidence.read(NamespaceScan(), rangeSets: rangeSets)
+            return Gathered(leases: leases, source: Self.namespaceSource,
+                            inventory: Inventory(status: .complete, observed: evidence.observed, existingNetnsPaths: existing),
+                            holder: evidence.holder, rangeSets: rangeSets)
+        } catch {
+            return Gathered(leases: leases, source: Self.namespaceSource,
+                            inventory: Inventory(status: .failed("\(error)"), observed: [], existingNetnsPaths: existing),
+                            holder: { _ in LiveHolder() }, rangeSets: rangeSets)
+        }
+    }
+
+    /// Step 2: the pure plan.
+    private func plan(_ gathered: Gathered) -> ReconcilePlan {
+        ReconcilePlanner.plan(leases: gathered.leases, inventory: gathered.inventory, policy: policy)
+    }
+
+    /// Freeze keeps the store exactly as it was during an incident.
+    private func refuseIfFrozen(_ txn: LeaseTransaction) throws {
+        if let reason = try txn.meta(.frozen) {
+            throw ValidationError("network \"\(network)\" is frozen (\(reason)): unfreeze before reconcile --apply")
+        }
+    }
+
+    /// Step 3: adopt and release through the shared applier, audit, clear the restore marker.
+    private func applyPlan(_ plan: ReconcilePlan, _ gathered: Gathered, in txn: LeaseTransaction, now: Date,
+                           backup: String) throws {
+        let applier = PlanApplier(rangeSets: gathered.rangeSets, now: now, holder: gathered.holder)
+        let adopted = try applier.adopt(plan, in: txn)
+        let released = try applier.release(plan, in: txn, reason: "reconcile")
+        try txn.appendAudit(actor: AuditActor.current(process: "ipamctl").description, action: "reconcile",
+                            detail: "adopted \(adopted.count), released \(released.count), "
+                                + "conflicts \(plan.conflicts.count)\(policy.force ? ", forced" : ""); backup \(backup)", at: now)
+        // Only a complete inventory makes the store current again.
+        if case .complete = gathered.inventory.status { try txn.setMeta(.restoredAt, nil) }
+    }
+
+    private func report(_ gathered: Gathered, plan: ReconcilePlan, applied: Bool, backup: String?) -> ReconcileReport {
+        ReconcileReport(network: network, bridge: gathered.source, inventory: Self.describe(gathered.inventory.status),
+                        applied: applied, backup: backup, plan: plan)
+    }
+
+    /// The report's `bridge` for IPAM-only networks.
+    static let namespaceSource = "(none: every network namespace)"
 
     static func describe(_ status: InventoryStatus) -> String {
         switch status {

@@ -52,6 +52,7 @@ extension IPAMConfig {
         try self.init(raw: raw, clusterMode: cluster != nil)
         self.cluster = cluster
         operations = try OperationsConfig(ipamJSON: ipamJSON)
+        kernelEvidence = try KernelEvidenceConfig(ipamJSON: ipamJSON)
     }
 
     init(raw: Raw, clusterMode: Bool = false) throws(IPAMConfigError) {

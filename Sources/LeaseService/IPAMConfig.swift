@@ -30,6 +30,8 @@ public struct IPAMConfig: Sendable {
     public var maxReleaseFraction: Double
     /// Rate limit, waiter cap and structured log (see `OperationsConfig`).
     public var operations = OperationsConfig()
+    /// Currency proof and namespace-scan bounds (see `KernelEvidenceConfig`).
+    public var kernelEvidence = KernelEvidenceConfig()
     /// Cluster mode (`ipam.cluster`): addresses come from blocks this node
     /// claims in etcd instead of `rangeSets`, which is then empty. nil on a
     /// node-local network, where no etcd code runs.

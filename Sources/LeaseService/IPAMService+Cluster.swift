@@ -106,15 +106,24 @@ extension IPAMService {
     private func reconcileBlocks(_ claimer: BlockClaimer, cluster: ClusterConfig) throws
         -> (registration: Int64, inEtcd: [IPNetwork: (record: BlockRecord?, epoch: Int64)]) {
         let registration = try claimer.register()
-        var inEtcd = try claimer.allBlocks()
+        // The store first, etcd second: a block is recorded only after its claim
+        // landed, so every block read here is in the etcd read that follows unless
+        // it really left us. The other order let a concurrent ADD of this node
+        // claim and record a block between the two reads, which looked like a
+        // block missing from etcd and then like a conflict.
         let local = try store.read { try $0.clusterBlocks() }
+        var inEtcd = try claimer.allBlocks()
         let now = self.now()
         for block in local {
             if let entry = inEtcd[block.cidr] {
                 guard let owner = entry.record?.owner, owner != cluster.nodeName else { continue }
                 try enterConflict("block \(block.cidr), held in this node's store, is owned by node \"\(owner)\" in etcd")
             }
-            guard let again = try claimer.claim(block: block.cidr, registration: registration) else {
+            guard let again = try claimer.claim(block: block.cidr, registration: registration)
+                    ?? (try claimer.allBlocks()[block.cidr]).flatMap({ entry in
+                        // Lost the create to a concurrent ADD of this same node: still ours.
+                        entry.record?.owner == cluster.nodeName ? ClaimedBlock(cidr: block.cidr, epoch: entry.epoch) : nil
+                    }) else {
                 try enterConflict("block \(block.cidr), held in this node's store, was released in etcd and taken by another node")
             }
             try store.write(lockTimeout: remainingBudget()) {
@@ -188,9 +197,9 @@ extension IPAMService {
 /// Meta keys cluster mode keeps in the store.
 public enum ClusterMetaKey {
     /// Set when etcd gives a block this node holds to another node.
-    public static let conflict = "cluster_conflict"
+    public static let conflict = MetaKey.clusterConflict
     /// The boot id whose blocks were last checked against etcd (`verifyBoot`).
-    public static let verifiedBoot = "cluster_verified_boot"
+    public static let verifiedBoot = MetaKey.clusterVerifiedBoot
 }
 
 /// Thrown inside the allocation transaction when this boot's blocks have not

@@ -182,9 +182,3 @@ public struct Allocation: Sendable {
     /// failing caller must not release them on rollback.
     public var reused: Bool
 }
-
-/// Keys of the store's `meta` table that the plugin and `ipamctl` share.
-public enum MetaKey {
-    /// Present while the network is frozen; the value is the operator's reason.
-    public static let frozen = "frozen"
-}

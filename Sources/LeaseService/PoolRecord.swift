@@ -10,26 +10,23 @@ import LeaseStore
 /// `ipamctl pools` and metrics can report sizes without the CNI config file.
 /// Written by ADD only when it changed, inside the allocation transaction.
 public enum PoolRecord {
-    static let rangesKey = "ranges"
-    static let quarantineKey = "quarantine_ms"
-
     /// Records `config`'s range sets and quarantine if they differ from what is stored.
     public static func record(_ config: IPAMConfig, in txn: LeaseTransaction) throws {
         let encoded = String(decoding: try JSONEncoder().encode(config.rangeSets), as: UTF8.self)
-        if try txn.meta(rangesKey) != encoded { try txn.setMeta(rangesKey, encoded) }
+        if try txn.meta(MetaKey.ranges) != encoded { try txn.setMeta(MetaKey.ranges, encoded) }
         let q = String(config.quarantine.components.seconds * 1000 + config.quarantine.components.attoseconds / 1_000_000_000_000_000)
-        if try txn.meta(quarantineKey) != q { try txn.setMeta(quarantineKey, q) }
+        if try txn.meta(MetaKey.quarantineMs) != q { try txn.setMeta(MetaKey.quarantineMs, q) }
     }
 
     /// The stored range sets; empty when no ADD has recorded them yet.
     public static func rangeSets(in txn: LeaseTransaction) throws -> [RangeSet] {
-        guard let text = try txn.meta(rangesKey) else { return [] }
+        guard let text = try txn.meta(MetaKey.ranges) else { return [] }
         return try JSONDecoder().decode([RangeSet].self, from: Data(text.utf8))
     }
 
     /// The stored quarantine, or the default.
     public static func quarantine(in txn: LeaseTransaction) throws -> Duration {
-        guard let text = try txn.meta(quarantineKey), let ms = Int64(text) else { return IPAMConfig.defaultQuarantine }
+        guard let text = try txn.meta(MetaKey.quarantineMs), let ms = Int64(text) else { return IPAMConfig.defaultQuarantine }
         return .milliseconds(ms)
     }
 }

@@ -14,8 +14,6 @@ import LeaseStore
 /// Refill is computed from elapsed wall-clock time; a clock stepping backwards
 /// refills nothing rather than going negative.
 public enum RateLimiter {
-    static let tokensKey = "rate_tokens"
-    static let stampKey = "rate_at_ms"
 
     /// Takes one token or throws `OperationsError.rateLimited` (CNI 11).
     /// No limit configured: does nothing and touches no row.
@@ -24,7 +22,7 @@ public enum RateLimiter {
         let nowMs = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
         var tokens = Double(limit.burst)
         var stamp = nowMs
-        if let t = try txn.meta(tokensKey).flatMap(Double.init), let at = try txn.meta(stampKey).flatMap(Int64.init) {
+        if let t = try txn.meta(MetaKey.rateTokens).flatMap(Double.init), let at = try txn.meta(MetaKey.rateAtMs).flatMap(Int64.init) {
             let elapsed = max(0, Double(nowMs - at) / 1000)
             tokens = min(Double(limit.burst), t + elapsed * limit.perSecond)
             // Never move the stamp backwards: a caller whose clock reading is older
@@ -36,7 +34,7 @@ public enum RateLimiter {
             let waitMs = Int(((1 - tokens) / limit.perSecond * 1000).rounded(.up))
             throw OperationsError.rateLimited(network: network, limit: limit, retryAfterMs: waitMs)
         }
-        try txn.setMeta(tokensKey, String(tokens - 1))
-        try txn.setMeta(stampKey, String(stamp))
+        try txn.setMeta(MetaKey.rateTokens, String(tokens - 1))
+        try txn.setMeta(MetaKey.rateAtMs, String(stamp))
     }
 }

@@ -4,21 +4,18 @@ import LeaseStore
 /// table and bumped inside the transaction that allocates or releases: they
 /// cost no extra fsync and can never disagree with the leases they count.
 public enum StatCounters {
-    static let allocationsKey = "stats_allocations_total"
-    static let releasesKey = "stats_releases_total"
-
     /// Adds to the counters (no row touched when both are zero).
     public static func add(_ txn: LeaseTransaction, allocations: Int = 0, releases: Int = 0) throws {
-        if allocations > 0 { try txn.setMeta(allocationsKey, String(try value(txn, allocationsKey) + Int64(allocations))) }
-        if releases > 0 { try txn.setMeta(releasesKey, String(try value(txn, releasesKey) + Int64(releases))) }
+        if allocations > 0 { try txn.setMeta(MetaKey.allocationsTotal, String(try value(txn, MetaKey.allocationsTotal) + Int64(allocations))) }
+        if releases > 0 { try txn.setMeta(MetaKey.releasesTotal, String(try value(txn, MetaKey.releasesTotal) + Int64(releases))) }
     }
 
     /// (allocations, releases) since the store was created.
     public static func read(_ txn: LeaseTransaction) throws -> (allocations: Int64, releases: Int64) {
-        (try value(txn, allocationsKey), try value(txn, releasesKey))
+        (try value(txn, MetaKey.allocationsTotal), try value(txn, MetaKey.releasesTotal))
     }
 
-    private static func value(_ txn: LeaseTransaction, _ key: String) throws -> Int64 {
+    private static func value(_ txn: LeaseTransaction, _ key: MetaKey) throws -> Int64 {
         try txn.meta(key).flatMap(Int64.init) ?? 0
     }
 }

@@ -112,8 +112,8 @@ extension LeaseStore {
         try fresh.exec("PRAGMA synchronous = FULL")
         try fresh.exec("BEGIN IMMEDIATE")
         let upsert = "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-        try fresh.query(upsert, [.text(LeaseStore.restoredMarkerKey), .text(String(now.milliseconds))])
-        try fresh.query(upsert, [.text("restored_from"), .text(backupPath)])
+        try fresh.query(upsert, [.text(MetaKey.restoredAt.rawValue), .text(String(now.milliseconds))])
+        try fresh.query(upsert, [.text(MetaKey.restoredFrom.rawValue), .text(backupPath)])
         try fresh.query(LeaseStore.bumpGenerationSQL)
         try fresh.query("INSERT INTO audit (at, actor, action, detail) VALUES (?1, ?2, 'restore', ?3)",
                         [.int(now.milliseconds), .text(actor), .text("restored from \(backupPath)")])

@@ -22,10 +22,6 @@ public final class LeaseStore {
     public let isReadOnly: Bool
     let connection: SQLiteConnection
 
-    /// Meta key set by `restore`: until it is cleared, whoever allocates must first
-    /// compare the store with the kernel in full (a restored lease may be old).
-    public static let restoredMarkerKey = "restored_at"
-
     /// Increments meta `generation`; an upsert, so a store whose generation row
     /// was lost still counts.
     static let bumpGenerationSQL = """

@@ -32,6 +32,6 @@ extension LeaseTransaction {
     /// How many times any lease row was inserted, updated or deleted, by any
     /// client (kept by triggers): changes even when the lease count does not.
     public func leaseEpoch() throws(StoreError) -> Int64 {
-        Int64(try meta("lease_epoch") ?? "0") ?? 0
+        Int64(try meta(.leaseEpoch) ?? "0") ?? 0
     }
 }

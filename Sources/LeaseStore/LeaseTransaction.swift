@@ -194,27 +194,27 @@ public struct LeaseTransaction {
     // MARK: Meta and audit
 
     /// A value from the key/value table (freeze state, `generation`, `restored_at`, ...).
-    public func meta(_ key: String) throws(StoreError) -> String? {
+    public func meta(_ key: MetaKey) throws(StoreError) -> String? {
         checkOpen()
-        return try connection.scalarText("SELECT value FROM meta WHERE key = ?1", [.text(key)])
+        return try connection.scalarText("SELECT value FROM meta WHERE key = ?1", [.text(key.rawValue)])
     }
 
     /// Sets `key` to `value`; nil deletes it.
-    public func setMeta(_ key: String, _ value: String?) throws(StoreError) {
+    public func setMeta(_ key: MetaKey, _ value: String?) throws(StoreError) {
         try checkWritable("setMeta")
         if let value {
             try connection.query("""
                 INSERT INTO meta (key, value) VALUES (?1, ?2)
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value
-                """, [.text(key), .text(value)])
+                """, [.text(key.rawValue), .text(value)])
         } else {
-            try connection.query("DELETE FROM meta WHERE key = ?1", [.text(key)])
+            try connection.query("DELETE FROM meta WHERE key = ?1", [.text(key.rawValue)])
         }
     }
 
     /// The store's write counter: incremented by every `write` that changed a row.
     public func generation() throws(StoreError) -> Int64 {
-        guard let text = try meta("generation") else { return 0 }
+        guard let text = try meta(.generation) else { return 0 }
         guard let value = Int64(text) else {
             throw .corrupt(path: connection.path, detail: "meta generation is \"\(text)\", not an integer")
         }

@@ -33,16 +33,3 @@ import Testing
         #expect(t != Masquerade(network: "my_net_.._x", subnets: []).table)
     }
 }
-
-@Suite struct StoreStampTests {
-    @Test func aliasRoundTrips() {
-        let s = StoreStamp(storeID: "ab12", generation: 42, leaseCount: 7, leaseEpoch: 19)
-        #expect(s.alias == "holdfast-store ab12 42 7 19")
-        #expect(StoreStamp(alias: s.alias) == s)
-    }
-
-    @Test(arguments: [nil, "", "holdfast ctr eth0", "holdfast-store ab12 x 7 1", "holdfast-store ab12 42 7", "other ab 1 2 3"])
-    func foreignAliasesAreNoStamp(_ alias: String?) {
-        #expect(StoreStamp(alias: alias) == nil)
-    }
-}

@@ -2,6 +2,7 @@ import Foundation
 import Addressing
 import CNI
 import IPAM
+import LeaseService
 import LeaseStore
 import Testing
 @testable import BridgePlugin

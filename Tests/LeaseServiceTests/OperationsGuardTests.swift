@@ -44,7 +44,7 @@ import Testing
         try withDataDirectory { dir in
             let s = try service(dir)
             try s.store.write(lockTimeout: .seconds(1)) { try RateLimiter.take($0, nil, network: "svc", now: Date()) }
-            #expect(try s.store.read { try $0.meta(RateLimiter.tokensKey) } == nil)
+            #expect(try s.store.read { try $0.meta(.rateTokens) } == nil)
         }
     }
 

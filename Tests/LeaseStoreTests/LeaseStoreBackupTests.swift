@@ -16,7 +16,7 @@ import IPAM
                 try tx.insert(sampleLease("10.0.0.5"))
                 try tx.insert(sampleLease("fd00::5", rangeSet: 1))
                 try tx.setLastReserved(address("10.0.0.5"), rangeSet: 0)
-                try tx.setMeta("frozen", "yes")
+                try tx.setMeta(.frozen, "yes")
             }
             let generationAtBackup = try store.read { try $0.generation() }
             try store.backup(to: backupPath)
@@ -36,15 +36,15 @@ import IPAM
                 #expect(try tx.leases().map(\.address) == [address("10.0.0.5"), address("fd00::5")])
                 #expect(try tx.lease(at: address("10.0.0.5")) == sampleLease("10.0.0.5"))
                 #expect(try tx.lastReserved(rangeSet: 0) == address("10.0.0.5"))
-                #expect(try tx.meta("frozen") == "yes")
-                #expect(try tx.meta("restored_at") == "1800000000000")
-                #expect(try tx.meta("restored_from") == backupPath)
+                #expect(try tx.meta(.frozen) == "yes")
+                #expect(try tx.meta(.restoredAt) == "1800000000000")
+                #expect(try tx.meta(.restoredFrom) == backupPath)
                 #expect(try tx.generation() == generationAtBackup + 1)
                 #expect(try tx.auditLog().last?.action == "restore")
             }
             try reopened.verify()
             // A connection that stayed open across the restore sees it too (no stale file).
-            #expect(try store.read { try $0.meta("restored_at") } == "1800000000000")
+            #expect(try store.read { try $0.meta(.restoredAt) } == "1800000000000")
             #expect(try store.read { try $0.lease(at: address("10.0.0.6")) } == nil)
             #expect(try FileManager.default.contentsOfDirectory(atPath: loc.directory).filter { $0.contains("restore-tmp") }.isEmpty)
 
@@ -114,7 +114,7 @@ import IPAM
             #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
             defer { close(fd) }
             #expect(throws: StoreError.self) { try LeaseStore.restore(from: backupPath, to: loc, lockTimeout: .milliseconds(100)) }
-            #expect(try store.read { try $0.meta("restored_at") } == nil)
+            #expect(try store.read { try $0.meta(.restoredAt) } == nil)
         }
     }
 }

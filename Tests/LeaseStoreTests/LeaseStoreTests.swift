@@ -171,16 +171,34 @@ private struct Boom: Error {}
     @Test func metaSetOverwriteDeleteAndGeneration() throws {
         try withTemporaryDirectory { dir in
             let store = try LeaseStore.open(try location(dir))
-            try store.write(lockTimeout: timeout) { try $0.setMeta("frozen", "incident-42") }
-            #expect(try store.read { try $0.meta("frozen") } == "incident-42")
-            try store.write(lockTimeout: timeout) { try $0.setMeta("frozen", "incident-43") }
-            #expect(try store.read { try $0.meta("frozen") } == "incident-43")
-            try store.write(lockTimeout: timeout) { try $0.setMeta("frozen", nil) }
-            #expect(try store.read { try $0.meta("frozen") } == nil)
+            try store.write(lockTimeout: timeout) { try $0.setMeta(.frozen, "incident-42") }
+            #expect(try store.read { try $0.meta(.frozen) } == "incident-42")
+            try store.write(lockTimeout: timeout) { try $0.setMeta(.frozen, "incident-43") }
+            #expect(try store.read { try $0.meta(.frozen) } == "incident-43")
+            try store.write(lockTimeout: timeout) { try $0.setMeta(.frozen, nil) }
+            #expect(try store.read { try $0.meta(.frozen) } == nil)
             #expect(try store.read { try $0.generation() } == 3)
             // A write that changes nothing does not move the generation.
             _ = try store.write(lockTimeout: timeout) { try $0.lease(at: address("10.0.0.1")) }
             #expect(try store.read { try $0.generation() } == 3)
+        }
+    }
+
+    @Test func reservedCommitGenerationIsTheOneCommitted() throws {
+        try withTemporaryDirectory { dir in
+            let store = try LeaseStore.open(try location(dir))
+            try store.write(lockTimeout: timeout) { try $0.setMeta(.frozen, "x") }
+            // A transaction that otherwise changes nothing still commits the reserved generation.
+            let pending = try store.write(lockTimeout: timeout) { try $0.reserveCommitGeneration() }
+            #expect(pending.value == 2)
+            #expect(try store.read { try $0.generation() } == pending.value)
+            // Even when the stored row already holds the value (an edited store), the bump happens once.
+            try store.write(lockTimeout: timeout) { try $0.setMeta(.stampedGeneration, "4") }
+            let again = try store.write(lockTimeout: timeout) { tx in
+                try tx.reserveCommitGeneration()
+            }
+            #expect(again.value == 4)
+            #expect(try store.read { try $0.generation() } == 4)
         }
     }
 
@@ -205,14 +223,14 @@ private struct Boom: Error {}
             #expect(throws: Boom.self) {
                 try store.write(lockTimeout: timeout) { tx throws in
                     try tx.insert(sampleLease("10.0.0.5"))
-                    try tx.setMeta("k", "v")
+                    try tx.setMeta(MetaKey(rawValue: "k"), "v")
                     try tx.setLastReserved(address("10.0.0.5"), rangeSet: 0)
                     throw Boom()
                 }
             }
             try store.read { tx throws in
                 #expect(try tx.leases().isEmpty)
-                #expect(try tx.meta("k") == nil)
+                #expect(try tx.meta(MetaKey(rawValue: "k")) == nil)
                 #expect(try tx.lastReserved(rangeSet: 0) == nil)
                 #expect(try tx.generation() == 0)
             }

@@ -106,6 +106,28 @@ class Netns:
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
 
 
+PROOF_DIR = "/run/holdfast/proof"
+
+
+def proof_path(data_dir, network):
+    """The currency proof file of a network's store, as the plugins name it
+    (`ProofFile`: the network and an FNV-1a hash of the store's path)."""
+    h = 0xcbf29ce484222325
+    for b in f"{data_dir}/{network}/leases.db".encode():
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return f"{PROOF_DIR}/{network}.{h:x}"
+
+
+def remove_proofs(root):
+    """Removes, by name, the proof files of every store under `root` (any depth)."""
+    for parent, _, files in os.walk(str(root)):
+        if "leases.db" in files or "lock" in files:
+            data_dir, network = os.path.split(parent.rstrip("/"))
+            p = proof_path(data_dir, network)
+            if os.path.exists(p):
+                os.unlink(p)
+
+
 def delete_link(name):
     subprocess.run(["ip", "link", "del", name], capture_output=True)
 

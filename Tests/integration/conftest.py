@@ -39,6 +39,7 @@ def data_dir():
     """A private IPAM dataDir, removed afterwards."""
     d = tempfile.mkdtemp(prefix="holdfast-test-")
     yield pathlib.Path(d)
+    cnitool.remove_proofs(d)
     shutil.rmtree(d, ignore_errors=True)
 
 

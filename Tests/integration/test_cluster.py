@@ -10,8 +10,16 @@ import time
 
 import pytest
 
-from cnitool import Netns, binary, leases, run_plugin, sh, unique
+from cnitool import Netns, binary, leases, remove_proofs, run_plugin, sh, unique
 from etcdfixture import EtcdCluster
+
+
+@pytest.fixture(autouse=True)
+def _remove_proofs(tmp_path):
+    """The holdfast bridge plugin's currency proofs of stores under tmp_path, by name."""
+    yield
+    remove_proofs(tmp_path)
+
 
 PREFIX = "/hft"
 

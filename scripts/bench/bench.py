@@ -780,6 +780,7 @@ def main():
         b.runner.kill_all()
         b.ns.cleanup()
         shutil.rmtree(b.scratch, ignore_errors=True)
+        subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "remove-proofs.py"), str(b.data)])
         shutil.rmtree(b.data, ignore_errors=True)
     elapsed = time.time() - t0
     doc = {"machine": machine(), "elapsed_s": elapsed, "quick": args.quick, "rows": b.rows, "results": b.results}

@@ -1,0 +1,72 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Addressing
+import Glibc
+
+/// A process's local addresses read from `/proc/PID/net` (the files show the
+/// process's network namespace), for processes whose `/proc/PID/ns/net` we may
+/// not open: a non-dumpable process (a sandbox's init, for one) fails the
+/// ptrace access check on its namespace handle, but not on these files.
+///
+/// IPv4 from `fib_trie` (an address followed by a `/32 host LOCAL` line),
+/// IPv6 from `if_inet6` (address, ifindex, prefix, scope, flags, name).
+enum ProcNetAddresses {
+    enum Failure: Error {
+        /// The process is gone (exited between listing and reading).
+        case gone
+        case unreadable(String)
+    }
+
+    static func read(procRoot: String, pid: String) throws(Failure) -> [(address: IPAddress, ifname: String?)] {
+        var out: [(IPAddress, String?)] = []
+        let trie = try text("\(procRoot)/\(pid)/net/fib_trie")
+        var candidate: IPAddress?
+        var seen = Set<IPAddress>()
+        for line in trie.split(separator: "\n") {
+            let trimmed = line.drop(while: { $0 == " " || $0 == "|" || $0 == "-" || $0 == "+" })
+            if line.contains("|-- "), let a = IPAddress(trimmed) {
+                candidate = a
+            } else if line.contains("/32 host LOCAL"), let a = candidate, seen.insert(a).inserted {
+                out.append((a, nil))
+            }
+        }
+        for line in try text("\(procRoot)/\(pid)/net/if_inet6").split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 6, fields[0].utf8.count == 32 else { continue }
+            var bytes: [UInt8] = []
+            var hex = fields[0][...]
+            while !hex.isEmpty {
+                guard let b = UInt8(hex.prefix(2), radix: 16) else { break }
+                bytes.append(b)
+                hex = hex.dropFirst(2)
+            }
+            if let a = IPAddress(bytes: bytes) { out.append((a, String(fields[5]))) }
+        }
+        return out
+    }
+
+    private static func text(_ path: String) throws(Failure) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT || errno == ESRCH { throw .gone }
+            throw .unreadable("open \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { break }
+            guard n > 0 else {
+                if errno == EINTR { continue }
+                if errno == ESRCH || errno == ENOENT { throw .gone }
+                throw .unreadable("read \(path): \(String(cString: strerror(errno)))")
+            }
+            data += buffer[0..<n]
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

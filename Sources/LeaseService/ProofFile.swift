@@ -1,0 +1,84 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Glibc
+import LeaseStore
+
+/// Where a network's `StoreStamp` is kept: one small file under `/run`, named
+/// by the network and the store's path.
+///
+/// Why there: the proof must be lost together with the containers it vouches
+/// for, and not together with the store. `/run` is a tmpfs, emptied by the
+/// reboot that also ends every container, while deleting, emptying or restoring
+/// the store leaves the file in place to contradict it. One file per network
+/// and store, so networks sharing a bridge (or a data directory) never
+/// overwrite each other's proof.
+///
+/// Written only inside the network's store lock, in place. Never fsync'd:
+/// losing it only costs the next ADD a full scan. A proof that cannot be
+/// written is logged and ignored for the same reason.
+public struct ProofFile: Sendable {
+    public static let defaultDirectory = "/run/holdfast/proof"
+
+    public let path: String
+    public let directory: String
+
+    public init(directory: String = ProofFile.defaultDirectory, location: StoreLocation) {
+        self.directory = directory
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a over the store's path
+        for byte in location.databasePath.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        path = "\(directory)/\(location.network).\(String(hash, radix: 16))"
+    }
+
+    /// The stamp last written; nil when missing or unparsable. Plain syscalls:
+    /// this runs on every ADD and DEL.
+    public func read() -> StoreStamp? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard n > 0, n < buffer.count else { return nil }
+        let text = String(decoding: buffer[0..<n], as: UTF8.self)
+        return StoreStamp(alias: text.split(separator: "\n").first.map(String.init))
+    }
+
+    /// Overwrites the proof with `stamp`, in place: one fixed-size record, so
+    /// no inode is created per write (on a disk-backed `/run` that is the
+    /// dominant cost). Safe without a rename because the proof is read and
+    /// written only under the network's store lock; a write torn by a crash
+    /// does not parse, which makes the next ADD scan.
+    public func write(_ stamp: StoreStamp) {
+        var fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        if fd < 0 && errno == ENOENT {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                StderrLog.line("cannot create \(directory): \(error); the next ADD scans the kernel")
+                return
+            }
+            fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        }
+        guard fd >= 0 else {
+            StderrLog.line("cannot write store proof \(path): errno \(errno); the next ADD scans the kernel")
+            return
+        }
+        defer { close(fd) }
+        var record = Array((stamp.alias + "\n").utf8)
+        if record.count < Self.recordSize { record += [UInt8](repeating: UInt8(ascii: " "), count: Self.recordSize - record.count) }
+        let written = record.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        if written != record.count || (record.count > Self.recordSize && ftruncate(fd, off_t(record.count)) != 0) {
+            StderrLog.line("cannot write store proof \(path): errno \(errno); the next ADD scans the kernel")
+            unlink(path)
+        }
+    }
+
+    /// Every proof is padded to this size, so an overwrite never leaves a tail.
+    static let recordSize = 160
+
+    /// Removes the proof (the next allocation then scans).
+    public func remove() { unlink(path) }
+}
