@@ -113,3 +113,21 @@ let package = Package(
                                                          "Netlink", "NetlinkTesting", "BridgePlugin"]),
     ]
 )
+
+// libFuzzer targets, declared only for scripts/fuzz.sh (HOLDFAST_FUZZ=1), which
+// builds them with -sanitize=fuzzer,address in .build-fuzz. See Tests/Fuzz/README.md.
+if Context.environment["HOLDFAST_FUZZ"] == "1" {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("fuzz-addressing", ["Addressing"]),
+        ("fuzz-cni-args", ["CNI"]),
+        ("fuzz-cni-result", ["CNI"]),
+        ("fuzz-bridge-config", ["BridgePlugin"]),
+        ("fuzz-ipam-config", ["LeaseService"]),
+        ("fuzz-netlink", ["Netlink", "CMnl"]),
+    ]
+    package.targets.append(.systemLibrary(name: "CFuzzer", path: "Tests/Fuzz/CFuzzer"))
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(.executableTarget(name: name, dependencies: dependencies + ["CFuzzer"], path: "Tests/Fuzz/\(name)"))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

@@ -52,7 +52,10 @@ struct AddOperation {
             let containerMAC = containerLink.mac ?? veth.containerMAC
             try configureHost(for: ipamResult, bridge: bridge, bridgeAddresses: bridgeAddresses, port: veth.host.name,
                               containerMAC: containerMAC, netlink: nl, undo: &undo)
-            return result(ipamResult, bridge: bridge, host: veth.host, containerMAC: containerMAC)
+            // The bridge's MAC is re-read: a bridge without a fixed address takes its
+            // lowest port's, so the value read before the port was added is stale.
+            let bridgeMAC = try nl.link(index: bridge.index)?.mac ?? bridge.mac
+            return result(ipamResult, bridge: bridge, bridgeMAC: bridgeMAC, host: veth.host, containerMAC: containerMAC)
         } catch {
             let failures = undo.run()
             if !failures.isEmpty { Log.error("ADD rollback incomplete: \(failures.joined(separator: "; "))") }
@@ -74,7 +77,14 @@ struct AddOperation {
     private func createVeth(on bridge: Link, in namespace: ContainerNamespace, netlink nl: NetlinkSocket,
                             undo: inout Rollback) throws -> Veth {
         let hostName = InterfaceName.hostVeth(containerID: attachment.containerID, ifname: attachment.ifname)
-        if let stale = try nl.link(named: hostName) { try nl.deleteLink(index: stale.index) }
+        if let stale = try nl.link(named: hostName) {
+            // Only our own leftover goes: the name is a hash, and a link that merely
+            // shares it (another attachment's alias, not a veth) is never deleted.
+            guard HostPort.isLeftover(stale, of: attachment) else {
+                throw BridgeError.foreignLink(name: hostName, alias: stale.alias, kind: stale.kind)
+            }
+            try nl.deleteLink(index: stale.index)
+        }
         let containerMAC = MACAddress.randomLocal()
         var refused: NetlinkError?
         do {
@@ -114,8 +124,9 @@ struct AddOperation {
         if outcome.newlyAllocated {
             // The veth goes first, so its address is never live without a lease.
             undo.add("release lease") {
-                try? nl.deleteLink(named: hostName)
-                _ = try ipam.release(request, attachment: attachment)
+                try LeaseRollback.run(deleteLink: { try nl.deleteLink(named: hostName) },
+                                      linkExists: { try nl.link(named: hostName) != nil },
+                                      release: { _ = try ipam.release(request, attachment: attachment) })
             }
         }
         var ipamResult = outcome.result
@@ -145,10 +156,11 @@ struct AddOperation {
     }
 
     /// The result: bridge, host veth, container interface (index 2).
-    private func result(_ ipamResult: CNIResult, bridge: Link, host: Link, containerMAC: MACAddress) -> CNIResult {
+    private func result(_ ipamResult: CNIResult, bridge: Link, bridgeMAC: MACAddress?, host: Link,
+                        containerMAC: MACAddress) -> CNIResult {
         var result = ipamResult
         result.interfaces = [
-            CNIResult.Interface(name: bridge.name, mac: bridge.mac),
+            CNIResult.Interface(name: bridge.name, mac: bridgeMAC),
             CNIResult.Interface(name: host.name, mac: host.mac),
             CNIResult.Interface(name: attachment.ifname, mac: containerMAC, sandbox: netnsPath),
         ]

@@ -25,12 +25,18 @@ public struct BridgeConfig: Sendable, Equatable {
     /// reference (`enabledad`): the IPAM already guarantees uniqueness, and DAD
     /// delays the address by a second or more.
     public var enableDAD: Bool
+    /// The run's deadline (`timeoutMs`), counted from the plugin's start: a
+    /// delegated IPAM plugin still running when it passes is killed and the
+    /// verb answers code 11, so a hung delegate cannot hang the runtime.
+    public var timeout: Duration
 
     public static let defaultBridge = "holdfast0"
+    public static let defaultTimeout = Duration.seconds(60)
 
     public init(bridge: String = BridgeConfig.defaultBridge, isGateway: Bool = false, isDefaultGateway: Bool = false,
                 forceAddress: Bool = false, ipMasq: Bool = false, mtu: Int? = nil, hairpinMode: Bool = false,
-                promiscMode: Bool = false, vlan: Int? = nil, macspoofchk: Bool = false, enableDAD: Bool = false) {
+                promiscMode: Bool = false, vlan: Int? = nil, macspoofchk: Bool = false, enableDAD: Bool = false,
+                timeout: Duration = BridgeConfig.defaultTimeout) {
         self.bridge = bridge
         self.isGateway = isGateway || isDefaultGateway
         self.isDefaultGateway = isDefaultGateway
@@ -42,6 +48,7 @@ public struct BridgeConfig: Sendable, Equatable {
         self.vlan = vlan
         self.macspoofchk = macspoofchk
         self.enableDAD = enableDAD
+        self.timeout = timeout
     }
 }
 
@@ -106,10 +113,15 @@ extension BridgeConfig {
         if let vlan, !(0...4094).contains(vlan) {
             throw BridgeConfigError(field: "vlan", problem: "must be 0...4094, got \(vlan)")
         }
+        let timeoutMs = try int("timeoutMs")
+        if let ms = timeoutMs, !(1...600_000).contains(ms) {
+            throw BridgeConfigError(field: "timeoutMs", problem: "must be 1...600000, got \(ms)")
+        }
         self.init(bridge: name, isGateway: try bool("isGateway"), isDefaultGateway: try bool("isDefaultGateway"),
                   forceAddress: try bool("forceAddress"), ipMasq: try bool("ipMasq"), mtu: mtu,
                   hairpinMode: try bool("hairpinMode"), promiscMode: try bool("promiscMode"),
                   vlan: vlan.flatMap { $0 == 0 ? nil : $0 }, macspoofchk: try bool("macspoofchk"),
-                  enableDAD: try bool("enabledad"))
+                  enableDAD: try bool("enabledad"),
+                  timeout: timeoutMs.map { .milliseconds($0) } ?? Self.defaultTimeout)
     }
 }

@@ -40,8 +40,8 @@ enum BridgeDevice {
             let clashing = existing.filter { $0.address.address.isIPv4 == gw.isIPv4 && $0.address.network == want.network }
             if !clashing.isEmpty {
                 guard config.forceAddress else {
-                    throw BridgeError.system("bridge \(bridge.name) already has \(clashing[0].address) in \(want.network); "
-                                             + "set forceAddress to replace it", EEXIST)
+                    throw BridgeError.addressConflict("bridge \(bridge.name) already has \(clashing[0].address) in \(want.network); "
+                                                      + "set forceAddress to replace it")
                 }
                 for old in clashing { try? nl.deleteAddress(old.address, linkIndex: bridge.index) }
             }

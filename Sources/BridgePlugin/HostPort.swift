@@ -11,6 +11,15 @@ enum HostPort {
         "holdfast \(attachment.containerID) \(attachment.ifname)"
     }
 
+    /// Whether `link`, found under the attachment's host veth name, is this
+    /// attachment's own leftover that ADD may delete and rebuild: it carries our
+    /// alias, or it is a bare veth with no alias and no master (an ADD killed
+    /// between creating the pair and attaching it, which sets the alias).
+    static func isLeftover(_ link: Link, of attachment: Attachment) -> Bool {
+        if link.alias == alias(for: attachment) { return true }
+        return link.kind == "veth" && (link.alias ?? "").isEmpty && link.masterIndex == nil
+    }
+
     static func attach(_ host: Link, to bridge: Link, attachment: Attachment, config: BridgeConfig,
                        netlink nl: NetlinkSocket) throws {
         // ip link set HOST master BRIDGE alias "holdfast ID IFNAME" up

@@ -11,7 +11,8 @@ import LeaseService
 /// from CNI_PATH as the spec's delegation section says.
 enum IPAMBackend {
     case inProcess(IPAMService)
-    case delegated(type: String)
+    /// `timeout`: the bridge config's `timeoutMs`, the run's deadline.
+    case delegated(type: String, timeout: Duration)
 
     static let inProcessType = "holdfast-ipam"
 
@@ -22,8 +23,16 @@ enum IPAMBackend {
         if type == Self.inProcessType {
             self = .inProcess(try HoldfastIPAMPlugin.service(for: request.config))
         } else {
-            self = .delegated(type: type)
+            self = .delegated(type: type, timeout: (try? BridgeConfig(config: request.config.raw))?.timeout
+                                ?? BridgeConfig.defaultTimeout)
         }
+    }
+
+    /// What is left of the run's deadline for one delegated exec. At least
+    /// 100 ms, so that a rollback's DEL after a timed-out ADD still gets a
+    /// chance to release what the delegate may have allocated.
+    static func remaining(of timeout: Duration) -> Duration {
+        max(timeout - (ContinuousClock.now - CNIDispatcher.started), .milliseconds(100))
     }
 
     /// The IPAM result plus, for in-process IPAM, the leases behind it.
@@ -46,8 +55,9 @@ enum IPAMBackend {
                                                   beforeCommit: { txn in try kernelGuard?.stamp(txn) })
             return Outcome(result: builder.result(for: allocation.leases, dns: dns), leases: allocation.leases,
                            newlyAllocated: !allocation.reused)
-        case .delegated(let type):
-            return Outcome(result: try DelegatedPlugin.add(type: type, request: request), leases: [], newlyAllocated: true)
+        case .delegated(let type, let timeout):
+            return Outcome(result: try DelegatedPlugin.add(type: type, request: request, timeout: Self.remaining(of: timeout)),
+                           leases: [], newlyAllocated: true)
         }
     }
 
@@ -62,8 +72,8 @@ enum IPAMBackend {
             return try service.release(attachment, hostInterface: hostName,
                                        beforeChange: { txn in try kernelGuard?.checkCurrent(txn) },
                                        beforeCommit: { txn in try kernelGuard?.stamp(txn) }).map(\.address)
-        case .delegated(let type):
-            _ = try DelegatedPlugin.exec(type: type, command: .del, request: request)
+        case .delegated(let type, let timeout):
+            _ = try DelegatedPlugin.exec(type: type, command: .del, request: request, timeout: Self.remaining(of: timeout))
             return request.previousAddresses
         }
     }
@@ -99,15 +109,16 @@ enum IPAMBackend {
         switch self {
         case .inProcess(let service):
             try service.check(attachment, expected: request.previousAddresses)
-        case .delegated(let type):
-            _ = try DelegatedPlugin.exec(type: type, command: .check, request: request)
+        case .delegated(let type, let timeout):
+            _ = try DelegatedPlugin.exec(type: type, command: .check, request: request, timeout: Self.remaining(of: timeout))
         }
     }
 
     func status(_ request: CNIRequest) throws {
         switch self {
         case .inProcess(let service): try service.status()
-        case .delegated(let type): _ = try DelegatedPlugin.exec(type: type, command: .status, request: request)
+        case .delegated(let type, let timeout):
+            _ = try DelegatedPlugin.exec(type: type, command: .status, request: request, timeout: Self.remaining(of: timeout))
         }
     }
 
@@ -116,8 +127,8 @@ enum IPAMBackend {
     func garbageCollect(_ request: CNIRequest, valid: Set<Attachment>) throws -> [Lease] {
         switch self {
         case .inProcess(let service): return try service.garbageCollect(valid: valid)
-        case .delegated(let type):
-            _ = try DelegatedPlugin.exec(type: type, command: .gc, request: request)
+        case .delegated(let type, let timeout):
+            _ = try DelegatedPlugin.exec(type: type, command: .gc, request: request, timeout: Self.remaining(of: timeout))
             return []
         }
     }

@@ -50,6 +50,9 @@ extension CNIError {
             case .corrupt(let path, let detail):
                 return CNIError(code: HoldfastErrorCode.storeCorrupt, msg: "lease store is corrupt: \(path)",
                                 details: "\(detail). Holdfast will not start empty over it: restore a backup with `ipamctl restore`, which reconciles with the kernel before any allocation")
+            case .io(let operation, let code):
+                return CNIError(code: HoldfastErrorCode.internal, msg: "lease store error: \(StorageCause(errno: code))",
+                                details: "\(operation): errno \(code)")
             default:
                 return CNIError(code: HoldfastErrorCode.internal, msg: "lease store error", details: "\(e)")
             }

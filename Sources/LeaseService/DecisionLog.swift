@@ -121,11 +121,14 @@ public struct DecisionLog: Sendable {
     }
 
     /// RFC 3339 UTC with milliseconds, e.g. `2026-11-23T13:37:39.123Z`.
+    /// A date no calendar can show (an edited store row at INT64_MAX ms) prints
+    /// as `invalid-time(<ms>)` instead of trapping.
     public static func timestamp(_ date: Date) -> String {
-        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let scaled = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        guard let ms = Int64(exactly: scaled), scaled.magnitude < 9.2e18 else { return "invalid-time(\(scaled))" }
         var t = time_t(ms / 1000)
         var tm = tm()
-        gmtime_r(&t, &tm)
+        guard gmtime_r(&t, &tm) != nil, ms >= 0 else { return "invalid-time(\(ms))" }
         func pad(_ v: Int32, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
         return "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T"
             + "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2)).\(pad(Int32(ms % 1000), 3))Z"

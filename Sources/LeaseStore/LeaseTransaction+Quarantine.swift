@@ -15,7 +15,7 @@ extension LeaseTransaction {
         try connection.query("""
             SELECT q.address FROM quarantine q
             WHERE q.released_at > ?1 AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.address = q.address)
-            """, [.int(now.milliseconds - quarantine.milliseconds)]) { stmt in
+            """, [.int(now.milliseconds.subtractingSaturated(quarantine.milliseconds))]) { stmt in
             if let text = stmt.text(0), let address = IPAddress(text) { result.append(address) }
         }
         return result

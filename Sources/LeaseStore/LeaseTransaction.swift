@@ -88,7 +88,8 @@ public struct LeaseTransaction {
             releasedAt = stmt.optionalInt(1)
         }
         if taken { return .taken }
-        if let releasedAt, releasedAt + quarantine.milliseconds > now.milliseconds { return .quarantined }
+        // Saturating: any edit of the store can leave INT64_MAX here (issue 12).
+        if let releasedAt, releasedAt.addingSaturated(quarantine.milliseconds) > now.milliseconds { return .quarantined }
         return .free
     }
 
@@ -253,7 +254,7 @@ public struct LeaseTransaction {
         counts.quarantined = Int(try connection.scalarInt("""
             SELECT count(*) FROM quarantine q
             WHERE q.released_at > ?1 AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.address = q.address)
-            """, [.int(now.milliseconds - quarantine.milliseconds)]) ?? 0)
+            """, [.int(now.milliseconds.subtractingSaturated(quarantine.milliseconds))]) ?? 0)
         return counts
     }
 
@@ -288,12 +289,42 @@ public struct LeaseTransaction {
 /// `SQLITE_CONSTRAINT_PRIMARYKEY` (macro not imported into Swift).
 let SQLITE_CONSTRAINT_PRIMARYKEY_CODE: Int32 = 19 | (6 << 8)
 
+// Times come back from the store as any Int64 an edit left there (INT64_MAX
+// included), so every conversion and sum below saturates instead of trapping:
+// an absurd stamp must give an answer, never a SIGILL that no DEL can get past.
 extension Date {
-    /// Whole milliseconds since 1970, the store's time unit.
-    var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+    /// Whole milliseconds since 1970, the store's time unit (saturating at the Int64 bounds).
+    var milliseconds: Int64 { Int64(saturating: (timeIntervalSince1970 * 1000).rounded(.down)) }
     init(milliseconds: Int64) { self.init(timeIntervalSince1970: Double(milliseconds) / 1000) }
 }
 
 extension Duration {
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+    /// Whole milliseconds (saturating at the Int64 bounds).
+    var milliseconds: Int64 {
+        components.seconds.multipliedSaturated(by: 1000)
+            .addingSaturated(components.attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+extension Int64 {
+    /// `value` rounded toward zero, clamped to the Int64 range; NaN is 0.
+    init(saturating value: Double) {
+        if value.isNaN { self = 0 } else if value >= 9.223372036854775807e18 { self = .max }
+        else if value <= -9.223372036854775808e18 { self = .min } else { self = Int64(value) }
+    }
+
+    func addingSaturated(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
+    }
+
+    func subtractingSaturated(_ other: Int64) -> Int64 {
+        let (difference, overflow) = subtractingReportingOverflow(other)
+        return overflow ? (other > 0 ? .min : .max) : difference
+    }
+
+    func multipliedSaturated(by other: Int64) -> Int64 {
+        let (product, overflow) = multipliedReportingOverflow(by: other)
+        return overflow ? ((self < 0) == (other < 0) ? .max : .min) : product
+    }
 }

@@ -1,5 +1,8 @@
 import CSQLite
 import CSQLiteVFS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one place that talks to the SQLite C API.
 ///
@@ -23,8 +26,9 @@ final class SQLiteConnection {
         let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, holdfast_sqlite3_vfs_name)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+            let systemErrno = db.map { sqlite3_system_errno($0) } ?? 0
             sqlite3_close_v2(db)
-            throw Self.error(code: rc, message: message, path: path)
+            throw Self.error(code: rc, message: message, path: path, systemErrno: systemErrno)
         }
         self.handle = db
         self.path = path
@@ -35,16 +39,35 @@ final class SQLiteConnection {
         sqlite3_close_v2(handle)
     }
 
-    /// Maps a result code to the error callers match on.
-    static func error(code: Int32, message: String, path: String) -> StoreError {
+    /// Maps a result code to the error callers match on. A storage failure
+    /// (SQLITE_FULL, _IOERR, _READONLY, _CANTOPEN) becomes `.io` with the
+    /// errno behind it (`sqlite3_system_errno`), so the answer can say "disk
+    /// full" or "read-only file system" instead of a bare SQLite code.
+    static func error(code: Int32, message: String, path: String, systemErrno: Int32 = 0) -> StoreError {
         switch code & 0xff {
-        case SQLITE_CORRUPT, SQLITE_NOTADB: .corrupt(path: path, detail: message)
-        default: .sqlite(code: code, message: message)
+        case SQLITE_CORRUPT, SQLITE_NOTADB: return .corrupt(path: path, detail: message)
+        case SQLITE_FULL:
+            return .io(operation: "sqlite \(path): \(message)", errno: systemErrno != 0 ? systemErrno : ENOSPC)
+        case SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTOPEN:
+            // SQLite's last errno can come from a later fallback (ENOENT for a
+            // -shm it could not create); a read-only mount is the real cause.
+            let cause = isOnReadOnlyMount(path) ? EROFS : systemErrno
+            guard cause != 0 else { return .sqlite(code: code, message: message) }
+            return .io(operation: "sqlite \(path): \(message)", errno: cause)
+        default: return .sqlite(code: code, message: message)
         }
     }
 
+    /// statvfs(2) of the database's directory reports ST_RDONLY.
+    static func isOnReadOnlyMount(_ path: String) -> Bool {
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        var fs = statvfs()
+        return statvfs(directory.isEmpty ? "/" : directory, &fs) == 0 && fs.f_flag & UInt(ST_RDONLY) != 0
+    }
+
     func error(_ code: Int32) -> StoreError {
-        Self.error(code: code, message: String(cString: sqlite3_errmsg(handle)), path: path)
+        Self.error(code: code, message: String(cString: sqlite3_errmsg(handle)), path: path,
+                   systemErrno: sqlite3_system_errno(handle))
     }
 
     /// Runs SQL that returns no rows we need (pragmas, DDL, BEGIN/COMMIT).

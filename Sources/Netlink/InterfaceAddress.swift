@@ -108,7 +108,12 @@ extension NetlinkSocket {
     public func addresses(inNetnsID netnsID: Int32, family: AddressFamily? = nil,
                           linkIndex: Int? = nil) throws(NetlinkError) -> [InterfaceAddress] {
         // ip -target-netnsid ID addr show   (ip has no such flag; IFA_TARGET_NETNSID)
-        try dumpAddresses(RequestBuilder.dumpAddresses(family: family, linkIndex: linkIndex, netnsID: netnsID),
+        // Without strict checking the kernel drops IFA_TARGET_NETNSID and dumps our
+        // own namespace: host addresses taken for a container's would mislead reconcile.
+        guard hasStrictChecking else {
+            throw NetlinkError(operation: "ip addr show (netnsid \(netnsID))", kind: .strictCheckingUnavailable)
+        }
+        return try dumpAddresses(RequestBuilder.dumpAddresses(family: family, linkIndex: linkIndex, netnsID: netnsID),
                           "ip addr show (netnsid \(netnsID))", linkIndex: linkIndex)
     }
 

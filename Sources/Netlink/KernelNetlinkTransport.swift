@@ -11,7 +11,16 @@ public final class KernelNetlinkTransport: NetlinkTransport {
     /// text lands in `NetlinkError.kernelMessage`), capped acks (errors do not
     /// echo our request) and strict checking (dump filters such as an ifindex or
     /// IFA_TARGET_NETNSID are honoured by the kernel, not silently ignored).
-    public init() throws(NetlinkError) {
+    public convenience init() throws(NetlinkError) {
+        try self.init(socketOptions: [NETLINK_EXT_ACK, NETLINK_CAP_ACK, NETLINK_GET_STRICT_CHK])
+    }
+
+    /// Whether `NETLINK_GET_STRICT_CHK` took.
+    public private(set) var hasStrictChecking = false
+
+    /// Opens the socket with exactly these boolean `SOL_NETLINK` options
+    /// (tests leave out strict checking to see filtered dumps refuse).
+    public init(socketOptions: [Int32]) throws(NetlinkError) {
         guard let nl = mnl_socket_open2(NETLINK_ROUTE, Int32(SOCK_CLOEXEC.rawValue)) else {
             throw .system("mnl_socket_open(NETLINK_ROUTE)")
         }
@@ -21,9 +30,11 @@ public final class KernelNetlinkTransport: NetlinkTransport {
             throw e
         }
         var one: Int32 = 1
-        for option in [NETLINK_EXT_ACK, NETLINK_CAP_ACK, NETLINK_GET_STRICT_CHK] {
-            // Best effort: all exist since 4.20; without them errors are just less detailed.
-            _ = mnl_socket_setsockopt(nl, option, &one, socklen_t(MemoryLayout<Int32>.size))
+        for option in socketOptions {
+            // Best effort: all exist since 4.20; without the acks errors are just less
+            // detailed; without strict checking, filtered dumps refuse (hasStrictChecking).
+            let ok = mnl_socket_setsockopt(nl, option, &one, socklen_t(MemoryLayout<Int32>.size)) == 0
+            if option == NETLINK_GET_STRICT_CHK { hasStrictChecking = ok }
         }
         socket = nl
         portID = mnl_socket_get_portid(nl)

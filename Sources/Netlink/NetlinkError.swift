@@ -25,6 +25,9 @@ public struct NetlinkError: Error, Sendable, Equatable, CustomStringConvertible 
         case invalidArgument(String)
         /// `NetworkNamespace.open(path:)` was given something that is not a network namespace.
         case notANetworkNamespace(path: String)
+        /// A dump whose filter the kernel would silently ignore, because the socket
+        /// could not enable strict checking (NETLINK_GET_STRICT_CHK), was not sent.
+        case strictCheckingUnavailable
     }
 
     /// The `ip`-style description of what was attempted.
@@ -61,6 +64,8 @@ public struct NetlinkError: Error, Sendable, Equatable, CustomStringConvertible 
         case .truncatedReply: text += "reply truncated"
         case .invalidArgument(let detail): text += "invalid argument: \(detail)"
         case .notANetworkNamespace(let path): text += "\(path) is not a network namespace"
+        case .strictCheckingUnavailable:
+            text += "strict checking (NETLINK_GET_STRICT_CHK) is off, so the kernel would ignore the namespace filter and answer for the host; refused"
         }
         if let kernelMessage { text += " [\(kernelMessage)]" }
         return text

@@ -38,7 +38,11 @@ public final class NetlinkSocket {
     public init(transport: any NetlinkTransport, firstSequence: UInt32? = nil) {
         self.transport = transport
         sequence = firstSequence ?? UInt32.random(in: 1...UInt32.max / 2)
-        receiveBuffer = .allocate(byteCount: Self.receiveBufferSize, alignment: 8)
+        // 4 bytes of slack past what recvmsg may fill: libmnl bounds a message's
+        // attributes by MNL_ALIGN(nlmsg_len), up to 3 bytes past an unaligned
+        // last message (found by fuzz-netlink, regressions/…/unaligned-tail.bin).
+        receiveBuffer = .allocate(byteCount: Self.receiveBufferSize + 4, alignment: 8)
+        receiveBuffer.initializeMemory(as: UInt8.self, repeating: 0, count: Self.receiveBufferSize + 4)
     }
 
     deinit {
@@ -149,8 +153,16 @@ public final class NetlinkSocket {
         }
     }
 
+    /// Whether the transport has strict checking on (see
+    /// `NetlinkTransport.hasStrictChecking`); filtered dumps refuse without it.
+    public var hasStrictChecking: Bool { transport.hasStrictChecking }
+
+    /// One batch from the transport, refused unless libmnl can walk it safely
+    /// (`ReplyFraming`), whatever the transport delivered.
     private func receive(_ operation: String) throws(NetlinkError) -> Int {
-        try transport.receive(into: receiveBuffer, capacity: Self.receiveBufferSize, operation: operation)
+        let received = try transport.receive(into: receiveBuffer, capacity: Self.receiveBufferSize, operation: operation)
+        try ReplyFraming.check(receiveBuffer, length: received, operation: operation)
+        return received
     }
 
     /// Reads and discards until the NLMSG_DONE / NLMSG_ERROR that ends request

@@ -22,4 +22,14 @@ public protocol NetlinkTransport: AnyObject {
     func receive(into buffer: UnsafeMutableRawPointer, capacity: Int, operation: String) throws(NetlinkError) -> Int
     /// Releases the transport; later calls fail with EBADF. Idempotent.
     func close()
+    /// Whether the kernel honours dump filters (NETLINK_GET_STRICT_CHK took).
+    /// Without it the kernel ignores IFA_TARGET_NETNSID and answers for the
+    /// socket's own namespace, so dumps that depend on a filter refuse to run.
+    var hasStrictChecking: Bool { get }
+}
+
+extension NetlinkTransport {
+    /// A transport that does not say is taken to honour filters (a mock
+    /// answers whatever its test scripted).
+    public var hasStrictChecking: Bool { true }
 }

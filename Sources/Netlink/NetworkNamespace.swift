@@ -16,9 +16,12 @@ public struct NetworkNamespace: Sendable, Hashable {
     /// NSFS_MAGIC and ioctl(NS_GET_NSTYPE) must answer CLONE_NEWNET. A regular
     /// file, a directory, or a mount, pid or user namespace throws
     /// `.notANetworkNamespace`, so a stale or wrong CNI_NETNS is never entered.
+    /// The open is non-blocking (`O_NONBLOCK | O_NOCTTY`): the path comes from
+    /// the runtime, and a FIFO or a device there would otherwise block the run
+    /// in open(2) before any deadline applies; it fails the nsfs check instead.
     public static func open(path: String) throws(NetlinkError) -> NetworkNamespace {
         let operation = "open netns \(path)"
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { throw .system(operation) }
         var fs = statfs()
         guard fstatfs(fd, &fs) == 0 else {
