@@ -68,19 +68,9 @@ public struct OperationsConfig: Sendable, Equatable {
         }
     }
 
-    /// Decodes and validates the operational keys of an `ipam` object.
+    /// Decodes and validates the operational keys of an already parsed `ipam`
+    /// object (`IPAMConfig` and the observed plugin have it from the network config).
     /// - Throws: `IPAMConfigError` naming the field (CNI error 7).
-    public init(ipamJSON: Data) throws(IPAMConfigError) {
-        let json: JSONValue
-        do {
-            json = try JSONValue.parse(ipamJSON)
-        } catch {
-            throw IPAMConfigError(field: "ipam", problem: "cannot decode: \(error)")
-        }
-        try self.init(ipam: json)
-    }
-
-    /// The same, from an already parsed `ipam` object.
     public init(ipam json: JSONValue) throws(IPAMConfigError) {
         let raw = try Raw(json: json)
         self.init()
