@@ -49,6 +49,14 @@ def cluster_conf(data_dir, endpoints, node="node-a", name="cnet", pool="10.200.0
     return {"cniVersion": "1.0.0", "name": name, "type": "bridge", "ipam": ipam}
 
 
+def bridge_cluster_conf(data_dir, endpoints, bridge, pool, block=28):
+    """A holdfast bridge network on node-a drawing from one cluster pool (in-process IPAM)."""
+    return {"cniVersion": "1.0.0", "name": "cnet", "type": "holdfast", "bridge": bridge, "isGateway": True,
+            "ipam": {"type": "holdfast-ipam", "dataDir": str(data_dir), "lockTimeoutMs": 5000,
+                     "cluster": {"etcd": {"endpoints": endpoints, "prefix": PREFIX, "timeoutMs": 1000},
+                                 "pools": [{"cidr": pool, "blockPrefix": block}], "nodeName": "node-a"}}}
+
+
 def add(conf, ns, cid, **kw):
     return run_plugin(binary("holdfast-ipam"), "ADD", conf, container_id=cid, node=ns.name, **kw)
 
@@ -500,10 +508,7 @@ def test_many_nodes_on_an_underlay_unique_disjoint_and_routed(etcd, underlay, tm
 def test_wiped_store_recovers_its_blocks_and_never_reuses_a_live_address(etcd, containers, tmp_path):
     c = etcd()
     data = tmp_path / "node-a"
-    conf = {"cniVersion": "1.0.0", "name": "cnet", "type": "holdfast", "bridge": "hfcbr1", "isGateway": True,
-            "ipam": {"type": "holdfast-ipam", "dataDir": str(data), "lockTimeoutMs": 5000,
-                     "cluster": {"etcd": {"endpoints": c.endpoints, "prefix": PREFIX, "timeoutMs": 1000},
-                                 "pools": [{"cidr": "10.211.0.0/24", "blockPrefix": 28}], "nodeName": "node-a"}}}
+    conf = bridge_cluster_conf(data, c.endpoints, bridge="hfcbr1", pool="10.211.0.0/24")
     ctrs = containers(5)
     live = []
     for ctr in ctrs[:4]:
@@ -683,10 +688,7 @@ def test_a_held_block_whose_etcd_record_cannot_be_read_is_not_taken_as_still_own
 def test_owner_releases_only_blocks_empty_in_store_and_kernel_and_keeps_one(etcd, containers, tmp_path):
     c = etcd()
     data = tmp_path / "node-a"
-    conf = {"cniVersion": "1.0.0", "name": "cnet", "type": "holdfast", "bridge": "hfcbr2", "isGateway": True,
-            "ipam": {"type": "holdfast-ipam", "dataDir": str(data), "lockTimeoutMs": 5000,
-                     "cluster": {"etcd": {"endpoints": c.endpoints, "prefix": PREFIX, "timeoutMs": 1000},
-                                 "pools": [{"cidr": "10.212.0.0/26", "blockPrefix": 28}], "nodeName": "node-a"}}}
+    conf = bridge_cluster_conf(data, c.endpoints, bridge="hfcbr2", pool="10.212.0.0/26")
     cfg = write_conf(tmp_path / "a.conf", conf)
     ctrs = containers(15)
     got = {}
@@ -738,10 +740,7 @@ def test_owner_releases_only_blocks_empty_in_store_and_kernel_and_keeps_one(etcd
 def test_release_empty_drops_a_block_etcd_no_longer_has_at_its_epoch(etcd, containers, tmp_path):
     c = etcd()
     data = tmp_path / "node-a"
-    conf = {"cniVersion": "1.0.0", "name": "cnet", "type": "holdfast", "bridge": "hfcbr3", "isGateway": True,
-            "ipam": {"type": "holdfast-ipam", "dataDir": str(data), "lockTimeoutMs": 5000,
-                     "cluster": {"etcd": {"endpoints": c.endpoints, "prefix": PREFIX, "timeoutMs": 1000},
-                                 "pools": [{"cidr": "10.213.0.0/26", "blockPrefix": 28}], "nodeName": "node-a"}}}
+    conf = bridge_cluster_conf(data, c.endpoints, bridge="hfcbr3", pool="10.213.0.0/26")
     cfg = write_conf(tmp_path / "a.conf", conf)
     for ctr in containers(12):   # the 12th ADD claims a second, empty block ahead
         assert run_plugin(binary("holdfast"), "ADD", conf, container_id=ctr.name, netns=ctr.path, node=c.ns.name).ok
