@@ -7,6 +7,22 @@
 //   Addressing  -> CNI (protocol)          Netlink (libmnl) -> BridgePlugin
 import PackageDescription
 
+/// How the two CNI plugins are linked; each plugin run is a new process, so
+/// what the kernel and the loader do before `main` is paid on every ADD/DEL.
+/// - `--no-export-dynamic`: at every start the Swift runtime resolves its own
+///   path with dladdr, a linear scan of the executable's dynamic symbol table
+///   (3,400 entries with swift-system linked in, 400 without).
+/// - `-no-pie`: a position-independent executable carries 41,000 relative
+///   relocations (the Swift runtime's and the program's metadata), which the
+///   loader applies at every start, each dirtying a copy-on-write page: half
+///   of a run's 335 page faults. A fixed-address executable needs none (160
+///   faults; VERSION 3.4 → 2.3 ms, docs/benchmarks.md). The reference Go
+///   plugins are fixed-address executables too; shared libraries, heap and
+///   stack stay randomised.
+let pluginLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-Xlinker", "--no-export-dynamic", "-Xclang-linker", "-no-pie"]),
+]
+
 let package = Package(
     name: "Holdfast",
     products: [
@@ -83,17 +99,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Thin executables.
-        // The plugins export no dynamic symbols: at every start the Swift runtime
-        // resolves its own path with dladdr, a linear scan of the executable's
-        // dynamic symbol table (3,400 entries with swift-system linked in, 400
-        // without), so not exporting them keeps start-up cheap.
+        // Thin executables. The plugins' link is tuned for start-up
+        // (`pluginLinkerSettings`, above; a top-level constant must precede its use).
         .executableTarget(name: "holdfast", dependencies: ["BridgePlugin", "IPAMPlugin", "CNI", "HoldfastVersion"],
-                          linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]),
+                          linkerSettings: pluginLinkerSettings),
         // Not a static executable (which measured fastest, docs/benchmarks.md):
         // cluster mode dlopen()s libcurl, which a static glibc cannot host safely.
         .executableTarget(name: "holdfast-ipam", dependencies: ["IPAMPlugin", "CNI", "HoldfastVersion"],
-                          linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]),
+                          linkerSettings: pluginLinkerSettings),
         .executableTarget(name: "ipamctl", dependencies: ["IpamctlKit"]),
         .executableTarget(name: "holdfast-watchdog", dependencies: ["Watchdog"]),
 
@@ -131,3 +144,4 @@ if Context.environment["HOLDFAST_FUZZ"] == "1" {
         package.products.append(.executable(name: name, targets: [name]))
     }
 }
+

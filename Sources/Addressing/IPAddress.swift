@@ -8,8 +8,19 @@ public enum IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible, 
     case v6(IPv6Address)
 
     /// Parses either family; IPv6 zone suffixes (`%eth0`) are rejected.
-    public init?(_ text: some StringProtocol) {
-        if let v4 = IPv4Address(text) { self = .v4(v4) } else if let v6 = IPv6Address(text) { self = .v6(v6) } else { return nil }
+    /// (Inlinable for the reason given on `IPv4Address.init?(_:)`.)
+    @inlinable
+    public init?(_ text: some StringProtocol) { self.init(parsing: Substring(text)) }
+
+    @usableFromInline
+    init?(parsing text: Substring) {
+        if let v4 = IPv4Address(parsing: text) {
+            self = .v4(v4)
+        } else if let v6 = IPv6Address(parsing: text) {
+            self = .v6(v6)
+        } else {
+            return nil
+        }
     }
 
     /// Builds an address from 4 or 16 network-order bytes.

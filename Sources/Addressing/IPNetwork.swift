@@ -15,13 +15,24 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible, Codable {
     }
 
     /// Parses `"ADDRESS/LEN"`; the length must be decimal without sign or leading zeros.
-    public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let a = IPAddress(parts[0]),
-              !parts[1].isEmpty, parts[1].count <= 3, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
-              !(parts[1].count > 1 && parts[1].first == "0"),
-              let len = Int(parts[1]) else { return nil }
-        self.init(address: a, prefixLength: len)
+    /// (Inlinable for the reason given on `IPv4Address.init?(_:)`.)
+    @inlinable
+    public init?(_ text: some StringProtocol) { self.init(parsing: Substring(text)) }
+
+    @usableFromInline
+    init?(parsing text: Substring) {
+        guard let slash = text.utf8.firstIndex(of: UInt8(ascii: "/")),
+              let address = IPAddress(parsing: text[..<slash]) else { return nil }
+        var length = 0
+        var digits = 0
+        for byte in text.utf8[text.utf8.index(after: slash)...] {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 3,
+                  !(digits == 1 && length == 0) else { return nil }
+            length = length * 10 + Int(byte - UInt8(ascii: "0"))
+            digits += 1
+        }
+        guard digits > 0 else { return nil }
+        self.init(address: address, prefixLength: length)
     }
 
     /// The first address of the block (host bits cleared).

@@ -11,19 +11,41 @@ public struct IPv4Address: Sendable, Hashable, Comparable, CustomStringConvertib
     public init(_ value: UInt32) { self.value = value }
 
     /// Parses dotted-quad text, e.g. `"192.168.1.3"`. Returns nil on anything else.
-    public init?(_ text: some StringProtocol) {
+    ///
+    /// Inlinable so each caller gets a specialised copy: the generic body, run
+    /// unspecialised across the module boundary, cost every plugin start a
+    /// runtime lookup of `StringProtocol`'s associated types.
+    @inlinable
+    public init?(_ text: some StringProtocol) { self.init(parsing: Substring(text)) }
+
+    /// The parser on UTF-8 bytes: four decimal octets of 1–3 ASCII digits, each
+    /// at most 255, no leading zeros, nothing else.
+    @usableFromInline
+    init?(parsing text: Substring) {
         var result: UInt32 = 0
-        var octets = 0
-        for part in text.split(separator: ".", omittingEmptySubsequences: false) {
-            guard octets < 4, !part.isEmpty, part.count <= 3,
-                  part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  !(part.count > 1 && part.first == "0"),
-                  let octet = UInt32(part), octet <= 255 else { return nil }
-            result = result << 8 | octet
-            octets += 1
+        var octet: UInt32 = 0
+        var digits = 0
+        var dots = 0
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "."):
+                guard digits > 0, dots < 3 else { return nil }
+                result = result << 8 | octet
+                dots += 1
+                octet = 0
+                digits = 0
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                // A second digit after a leading "0" is a leading zero.
+                guard digits < 3, !(digits == 1 && octet == 0) else { return nil }
+                octet = octet * 10 + UInt32(byte - UInt8(ascii: "0"))
+                digits += 1
+                guard octet <= 255 else { return nil }
+            default:
+                return nil
+            }
         }
-        guard octets == 4 else { return nil }
-        value = result
+        guard digits > 0, dots == 3 else { return nil }
+        value = result << 8 | octet
     }
 
     /// The four octets in network order, as the kernel and the wire want them.

@@ -14,8 +14,13 @@ public struct IPv6Address: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 
     /// Parses text such as `"fd00::1"` or `"::ffff:10.0.0.1"`. Returns nil on anything else.
-    public init?(_ text: some StringProtocol) {
-        let text = String(text)
+    /// (Inlinable for the reason given on `IPv4Address.init?(_:)`.)
+    @inlinable
+    public init?(_ text: some StringProtocol) { self.init(parsing: Substring(text)) }
+
+    @usableFromInline
+    init?(parsing substring: Substring) {
+        let text = String(substring)
         guard !text.isEmpty, text.count <= 45, !text.contains(":::") else { return nil }
         var groups: [UInt16] = []
         var head: [UInt16] = [], tail: [UInt16] = []

@@ -10,7 +10,12 @@ public struct MACAddress: Sendable, Hashable, CustomStringConvertible, Codable {
     }
 
     /// Parses six colon-separated hex pairs.
-    public init?(_ text: some StringProtocol) {
+    /// (Inlinable for the reason given on `IPv4Address.init?(_:)`.)
+    @inlinable
+    public init?(_ text: some StringProtocol) { self.init(parsing: Substring(text)) }
+
+    @usableFromInline
+    init?(parsing text: Substring) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 6 else { return nil }
         var out: [UInt8] = []

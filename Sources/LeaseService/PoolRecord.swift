@@ -25,7 +25,15 @@ public enum PoolRecord {
     /// unchanged pool is not rewritten by every ADD. Addresses and prefixes
     /// contain only hex digits, `.`, `:` and `/` (written `\/`, as before).
     static func encode(_ rangeSets: [RangeSet]) -> String {
-        func quoted(_ text: String) -> String { "\"" + text.split(separator: "/", omittingEmptySubsequences: false).joined(separator: "\\/") + "\"" }
+        func quoted(_ text: String) -> String {
+            var bytes: [UInt8] = [UInt8(ascii: "\"")]
+            for byte in text.utf8 {
+                if byte == UInt8(ascii: "/") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
+            }
+            bytes.append(UInt8(ascii: "\""))
+            return String(decoding: bytes, as: UTF8.self)
+        }
         let sets = rangeSets.map { set in
             let ranges = set.ranges.map { range in
                 var fields = ["\"subnet\":" + quoted(range.subnet.description),

@@ -49,13 +49,19 @@ extension FileDescriptor {
     /// One `read(2)` of at most `maxCount` bytes; empty at end of input.
     public func readSome(maxCount: Int, what: String = "read") throws(SystemCallError) -> [UInt8] {
         guard maxCount > 0 else { return [] }
-        var buffer = [UInt8](repeating: 0, count: maxCount)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(rawValue, $0.baseAddress, maxCount) }
-            if n >= 0 { return Array(buffer.prefix(n)) }
-            let e = Errno.captured
-            if e != .interrupted { throw SystemCallError(what, errno: e) }
+        var failure: Errno?
+        // Uninitialised: zero-filling a 64 KiB buffer for every small read was
+        // a measurable part of a plugin run (docs/benchmarks.md).
+        let bytes = [UInt8](unsafeUninitializedCapacity: maxCount) { buffer, count in
+            while true {
+                let n = Glibc.read(rawValue, buffer.baseAddress, maxCount)
+                if n >= 0 { count = n; return }
+                let e = Errno.captured
+                if e != .interrupted { failure = e; count = 0; return }
+            }
         }
+        if let failure { throw SystemCallError(what, errno: failure) }
+        return bytes
     }
 
     /// Reads from `offset` (`pread`, the file position is untouched) until end
@@ -63,7 +69,9 @@ extension FileDescriptor {
     public func readAll(fromOffset offset: Int = 0, limit: Int = 1 << 20,
                         what: String = "pread") throws(SystemCallError) -> [UInt8] {
         var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: min(max(limit, 1), 64 * 1024))
+        let chunk = min(max(limit, 1), 64 * 1024)
+        // Scratch space only: bytes past what pread returned are never read.
+        var buffer = [UInt8](unsafeUninitializedCapacity: chunk) { _, count in count = chunk }
         while out.count < limit {
             let want = min(buffer.count, limit - out.count)
             let at = off_t(offset + out.count)
