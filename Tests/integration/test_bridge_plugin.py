@@ -102,6 +102,37 @@ def test_del_is_idempotent_and_cleans_everything(data_dir, node, containers):
     assert hf("DEL", conf, None, node, ifname="eth9").ok, "DEL of an unknown container"
 
 
+def masquerade_rules(node):
+    return [l.strip() for l in node.exec("nft", "list", "ruleset").stdout.splitlines() if l.strip().endswith("masquerade")]
+
+
+def test_masquerade_rules_are_made_once_and_remade_for_new_subnets(data_dir, node, containers):
+    """ADDs after the first only add set elements; the chain keeps exactly two
+    rules, and a changed subnet (same network name) gets rules for itself."""
+    a, b, c = containers(3)
+    conf = bridge_conf(data_dir, ipMasq=True)
+    ra, rb = hf("ADD", conf, a, node), hf("ADD", conf, b, node)
+    assert ra.ok and rb.ok, (ra, rb)
+    rules = masquerade_rules(node)
+    assert len(rules) == 2 and any("10.90.0.0/24" in r for r in rules), rules
+    ruleset = node.exec("nft", "list", "ruleset").stdout
+    assert addr_of(ra) in ruleset and addr_of(rb) in ruleset
+    moved = dict(conf, ipam=dict(conf["ipam"], ranges=[[{"subnet": "10.91.0.0/24"}]]))
+    rc = hf("ADD", moved, c, node)
+    assert rc.ok, rc
+    rules = masquerade_rules(node)
+    assert len(rules) == 2 and any("10.91.0.0/24" in r for r in rules), rules
+    assert not any("10.90.0.0/24" in r for r in rules), rules
+    ruleset = node.exec("nft", "list", "ruleset").stdout
+    assert all(addr_of(r) in ruleset for r in (ra, rb, rc)), "existing members must stay"
+    # Back to the first subnets: the rules follow again (the marker is not stale).
+    d = containers()
+    rd = hf("ADD", conf, d, node)
+    assert rd.ok, rd
+    rules = masquerade_rules(node)
+    assert len(rules) == 2 and any("10.90.0.0/24" in r for r in rules), rules
+
+
 def test_del_after_netns_deleted(data_dir, node, containers):
     a = containers()
     conf = bridge_conf(data_dir, ipMasq=True)
