@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// The shared `main` of both plugins: parses the environment and stdin,
 /// answers VERSION itself, gates verbs by version, calls the plugin and
@@ -87,9 +88,26 @@ public enum CNIDispatcher {
     /// and `exit` with the status.
     public static func main(plugin: some CNIPlugin, about: String? = nil, release: String? = nil) -> Never {
         _ = started
+        isProcessEntry.store(true, ordering: .relaxed)
         let status = run(plugin: plugin, environment: processEnvironment(), io: .fileDescriptors(), about: about,
                          release: release)
         exit(status)
+    }
+
+    /// True once `main` runs: this process is one plugin invocation and ends
+    /// with it (not a test or tool calling `run` many times).
+    private static let isProcessEntry = Atomic<Bool>(false)
+
+    /// Keeps `object` alive until the plugin process exits, so its teardown is
+    /// never run: closing the lease store (finalising statements, freeing
+    /// SQLite's schema and page cache, unmapping its index) was about a tenth
+    /// of a steady-state IPAM run's instructions, work the kernel does for free
+    /// at exit. Only for objects whose deinit has no effect beyond the process
+    /// (memory, descriptors, fcntl locks); the store's commits are durable
+    /// before the verb returns. Outside `main` (tests, tools) it does nothing.
+    public static func keepUntilExit(_ object: AnyObject) {
+        guard isProcessEntry.load(ordering: .relaxed) else { return }
+        _ = Unmanaged.passRetained(object)
     }
 
     /// The process environment from `environ` (no Foundation `ProcessInfo` needed).

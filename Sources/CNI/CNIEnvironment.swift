@@ -94,7 +94,8 @@ public struct CNIEnvironment: Sendable, Hashable {
             }
         }
         if let path = value("CNI_PATH") {
-            result.path = path.split(separator: ":", omittingEmptySubsequences: true).map(String.init)
+            // Split on the bytes: a Character split costs grapheme breaking on every run.
+            result.path = path.utf8.split(separator: UInt8(ascii: ":")).map { String(decoding: $0, as: UTF8.self) }
         }
         return result
     }
@@ -158,11 +159,14 @@ public struct CNIEnvironment: Sendable, Hashable {
     /// runs to the end of the segment, so it may itself contain `=`.
     public static func parseArgs(_ text: String) throws(CNIError) -> [CNIArgument] {
         var out: [CNIArgument] = []
-        for segment in text.split(separator: ";", omittingEmptySubsequences: true) {
-            guard let eq = segment.firstIndex(of: "="), eq != segment.startIndex else {
-                throw .invalidEnvironment("invalid CNI_ARGS pair \"\(segment)\"", details: "expected KEY=VALUE;KEY=VALUE")
+        // On the bytes (";" and "=" are ASCII, so no split falls inside a character).
+        for segment in text.utf8.split(separator: UInt8(ascii: ";")) {
+            guard let eq = segment.firstIndex(of: UInt8(ascii: "=")), eq != segment.startIndex else {
+                throw .invalidEnvironment("invalid CNI_ARGS pair \"\(String(decoding: segment, as: UTF8.self))\"",
+                                          details: "expected KEY=VALUE;KEY=VALUE")
             }
-            out.append(CNIArgument(key: String(segment[..<eq]), value: String(segment[segment.index(after: eq)...])))
+            out.append(CNIArgument(key: String(decoding: segment[..<eq], as: UTF8.self),
+                                   value: String(decoding: segment[segment.index(after: eq)...], as: UTF8.self)))
         }
         return out
     }

@@ -24,7 +24,9 @@ public struct HoldfastIPAMPlugin: CNIPlugin {
         }
         do {
             let ipamConfig = try IPAMConfig(ipam: ipam)
-            return try IPAMService(network: config.name, config: ipamConfig, started: CNIDispatcher.started)
+            let service = try IPAMService(network: config.name, config: ipamConfig, started: CNIDispatcher.started)
+            CNIDispatcher.keepUntilExit(service)
+            return service
         } catch {
             throw .from(ipam: error)
         }

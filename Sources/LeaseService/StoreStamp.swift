@@ -32,10 +32,10 @@ public struct StoreStamp: Equatable, Sendable {
 
     /// Parses `alias`; nil for anything that is not exactly a stamp.
     public init?(alias: String?) {
-        let words = (alias ?? "").split(separator: " ")
+        let words = (alias ?? "").utf8.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
         guard words.count == 5, words[0] == Self.prefix, let g = Int64(words[2]), let c = Int(words[3]),
               let e = Int64(words[4]) else { return nil }
-        self.init(storeID: String(words[1]), generation: g, leaseCount: c, leaseEpoch: e)
+        self.init(storeID: words[1], generation: g, leaseCount: c, leaseEpoch: e)
     }
 
     /// The committed state, as the next transaction will see it; nil for a store
