@@ -24,6 +24,7 @@ public enum IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible, 
     }
 
     /// Builds an address from 4 or 16 network-order bytes.
+    @inlinable  // specialised per caller; unspecialised, its first call cost a runtime conformance lookup
     public init?(bytes: some Collection<UInt8>) {
         if let v4 = IPv4Address(bytes: bytes) { self = .v4(v4) } else if let v6 = IPv6Address(bytes: bytes) { self = .v6(v6) } else { return nil }
     }

@@ -54,6 +54,7 @@ public struct IPv4Address: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 
     /// Builds an address from four network-order bytes; nil unless exactly four.
+    @inlinable  // specialised per caller; unspecialised, its first call cost a runtime conformance lookup
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 4 else { return nil }
         value = bytes.reduce(0) { $0 << 8 | UInt32($1) }

@@ -83,6 +83,7 @@ public struct IPv6Address: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 
     /// Builds an address from sixteen network-order bytes; nil unless exactly sixteen.
+    @inlinable  // specialised per caller; unspecialised, its first call cost a runtime conformance lookup
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 16 else { return nil }
         let a = Array(bytes)

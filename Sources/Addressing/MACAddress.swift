@@ -4,6 +4,7 @@ public struct MACAddress: Sendable, Hashable, CustomStringConvertible, Codable {
     public var bytes: [UInt8]
 
     /// nil unless exactly six bytes.
+    @inlinable  // specialised per caller; unspecialised, its first call cost a runtime conformance lookup
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 6 else { return nil }
         self.bytes = Array(bytes)
@@ -27,7 +28,17 @@ public struct MACAddress: Sendable, Hashable, CustomStringConvertible, Codable {
     }
 
     public var description: String {
-        bytes.map { b in let s = String(b, radix: 16); return s.count == 1 ? "0" + s : s }.joined(separator: ":")
+        // Hex digits written directly: `joined(separator:)` and `String(radix:)`
+        // run unspecialised and cost a runtime conformance lookup per process.
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 3)
+        for (i, b) in bytes.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ":")) }
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xf)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     public init(from decoder: Decoder) throws {
