@@ -35,7 +35,8 @@ man_date="$(date -u -d "$changelog_date" +%Y-%m-%d)"
 SOURCE_DATE_EPOCH="$(date -u -d "$changelog_date" +%s)"
 export SOURCE_DATE_EPOCH
 
-[ "$build" = 1 ] && bash scripts/build.sh
+# (build output to stderr: stdout is the package path, which test-package.sh captures)
+[ "$build" = 1 ] && bash scripts/build.sh >&2
 plugins=(holdfast holdfast-ipam)
 tools=(ipamctl holdfast-watchdog)
 for b in "${plugins[@]}" "${tools[@]}"; do
