@@ -8,6 +8,10 @@ import Netlink
 /// `prevResult`.
 struct CheckOperation {
     let request: CNIRequest
+    /// Opens a netlink socket in the calling thread's namespace (the host's,
+    /// then the container's inside `namespace.run`); injected by tests (a
+    /// `NetlinkSocket` over a recording transport), like `DelOperation`'s.
+    var openNetlink: () throws(NetlinkError) -> NetlinkSocket = { () throws(NetlinkError) in try NetlinkSocket() }
 
     func run() throws {
         let attachment = try request.environment.requireAttachment()
@@ -18,7 +22,7 @@ struct CheckOperation {
         }
         let namespace = try ContainerNamespace.open(netnsPath)
         let ipam = try IPAMBackend(request: request)
-        let nl = try NetlinkSocket()
+        let nl = try openNetlink()
 
         guard let bridge = try nl.link(named: config.bridge), bridge.kind == "bridge" else {
             throw BridgeError.checkFailed("bridge \(config.bridge) is missing")
@@ -31,7 +35,7 @@ struct CheckOperation {
         let expectedIPs = prev.ips.map(\.address)
         let expectedRoutes = prev.routes
         try namespace.run {
-            let inner = try NetlinkSocket()
+            let inner = try openNetlink()
             guard let link = try inner.link(named: attachment.ifname) else {
                 throw BridgeError.checkFailed("interface \(attachment.ifname) is missing in \(netnsPath)")
             }

@@ -8,6 +8,9 @@ import Netlink
 /// those attachments' host veths and masquerade entries.
 struct GCOperation {
     let request: CNIRequest
+    /// Opens the host namespace's netlink socket; injected by tests (a
+    /// `NetlinkSocket` over a recording transport), like `DelOperation`'s.
+    var openNetlink: () throws(NetlinkError) -> NetlinkSocket = { () throws(NetlinkError) in try NetlinkSocket() }
 
     func run() throws {
         let config = try BridgeConfig(config: request.config.raw)
@@ -17,7 +20,7 @@ struct GCOperation {
         let ipam = try IPAMBackend(request: request)
         let released = try ipam.garbageCollect(request, valid: Set(valid))
         guard !released.isEmpty else { return }
-        let nl = try NetlinkSocket()
+        let nl = try openNetlink()
         for lease in released {
             let name = lease.hostInterface ?? InterfaceName.hostVeth(containerID: lease.containerID, ifname: lease.ifname)
             do { try Tolerate.missing { () throws(NetlinkError) in try nl.deleteLink(named: name) } } catch { Log.error("GC: delete \(name): \(error)") }

@@ -12,8 +12,8 @@ extension IPAMService {
     /// The attachment's active leases when it already has some (a retried ADD),
     /// refreshed with the rebuilt veth's ifindex and MAC so reconcile does not see
     /// the live address on a "different holder"; nil when it has none.
-    func reuseExisting(_ attachment: Attachment, details: AttachmentDetails,
-                       in txn: LeaseTransaction) throws -> Allocation? {
+    func reuseExisting<Ledger: LeaseLedger>(_ attachment: Attachment, details: AttachmentDetails,
+                                            in txn: Ledger) throws -> Allocation? {
         let existing = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
             .filter { $0.state == .active }
         guard !existing.isEmpty else { return nil }
@@ -33,11 +33,13 @@ extension IPAMService {
     /// Chooses and inserts one lease per range set: a requested address in the
     /// set that contains it, else the next free one round-robin. An address in
     /// `live` is never chosen. Throws when a request cannot be met or placed.
-    func allocateNew(_ attachment: Attachment, details: AttachmentDetails, requested: [IPAddress],
-                     live: Set<IPAddress>, now: Date, in txn: LeaseTransaction) throws -> [Lease] {
+    /// `rangeSets` are the sets to allocate in (`allocationRangeSets(in:)`).
+    func allocateNew<Ledger: LeaseLedger>(_ attachment: Attachment, details: AttachmentDetails, requested: [IPAddress],
+                                          live: Set<IPAddress>, rangeSets: [RangeSet], now: Date,
+                                          in txn: Ledger) throws -> [Lease] {
         var pending = requested
         var leases: [Lease] = []
-        for (index, set) in try allocationRangeSets(in: txn).enumerated() {
+        for (index, set) in rangeSets.enumerated() {
             let availability: (IPAddress) throws -> Availability = { address in
                 if live.contains(address) { return .taken }
                 return try txn.availability(of: address, now: now, quarantine: self.config.quarantine)
@@ -72,8 +74,9 @@ extension IPAMService {
     }
 
     /// The next free address after the set's last reservation, recorded as the new last.
-    private func nextAddress(in set: RangeSet, index: Int, availability: (IPAddress) throws -> Availability,
-                             txn: LeaseTransaction) throws -> IPAddress {
+    private func nextAddress<Ledger: LeaseLedger>(in set: RangeSet, index: Int,
+                                                  availability: (IPAddress) throws -> Availability,
+                                                  txn: Ledger) throws -> IPAddress {
         let address: IPAddress
         do {
             address = try Allocator.allocate(in: set, after: try txn.lastReserved(rangeSet: index),
@@ -83,5 +86,24 @@ extension IPAMService {
         }
         try txn.setLastReserved(address, rangeSet: index)
         return address
+    }
+
+    /// Releases the attachment's leases (found by `hostInterface` when it has
+    /// none: leases adopted from the kernel); while the network is frozen they
+    /// move to `pendingRelease` instead. Returns what it found (empty: nothing to do).
+    func releaseLeases<Ledger: LeaseLedger>(_ attachment: Attachment, hostInterface: String?, reason: String,
+                                            now: Date, in txn: Ledger) throws -> [Lease] {
+        var leases = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
+        if leases.isEmpty, let hostInterface { leases = try txn.leases(hostInterface: hostInterface) }
+        let frozen = try txn.meta(MetaKey.frozen) != nil
+        for var lease in leases {
+            if frozen {
+                lease.state = .pendingRelease
+                try txn.update(lease)
+            } else {
+                try txn.release(lease, reason: reason, at: now)
+            }
+        }
+        return leases
     }
 }

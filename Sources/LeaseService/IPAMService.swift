@@ -73,7 +73,8 @@ public final class IPAMService {
             }
             try RateLimiter.take(txn, config.operations.rateLimit, network: network, now: self.now())
             // 4. One new lease per range set, never a live address.
-            let leases = try allocateNew(attachment, details: details, requested: requested, live: live, now: now, in: txn)
+            let leases = try allocateNew(attachment, details: details, requested: requested, live: live,
+                                         rangeSets: try allocationRangeSets(in: txn), now: now, in: txn)
             // 5. Record the pool and let the caller stamp, in the same transaction.
             try PoolRecord.record(config, in: txn)
             try beforeCommit(txn)
@@ -98,17 +99,7 @@ public final class IPAMService {
         let now = self.now()
         return try guardedWrite(counting: { txn, l in (0, try txn.meta(MetaKey.frozen) == nil ? l.count : 0) }) { txn in
             try beforeChange(txn)
-            var leases = try txn.leases(containerID: attachment.containerID, ifname: attachment.ifname)
-            if leases.isEmpty, let hostInterface { leases = try txn.leases(hostInterface: hostInterface) }
-            let frozen = try txn.meta(MetaKey.frozen) != nil
-            for var lease in leases {
-                if frozen {
-                    lease.state = .pendingRelease
-                    try txn.update(lease)
-                } else {
-                    try txn.release(lease, reason: reason, at: now)
-                }
-            }
+            let leases = try releaseLeases(attachment, hostInterface: hostInterface, reason: reason, now: now, in: txn)
             if !leases.isEmpty { try beforeCommit(txn) }
             return leases
         }

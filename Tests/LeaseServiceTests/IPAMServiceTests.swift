@@ -115,3 +115,57 @@ import Testing
         }
     }
 }
+
+/// The service's transaction boundary on a real store: what a failing caller
+/// or a held lock leaves behind.
+@Suite struct IPAMServiceTransactionTests {
+    let c1 = Addressing.Attachment(containerID: "c1", ifname: "eth0")
+
+    struct StampFailed: Error {}
+
+    @Test func aThrowingBeforeCommitRollsTheAllocationBack() throws {
+        try withDataDirectory { dir in
+            let s = try service(dir)
+            #expect(throws: StampFailed.self) {
+                try s.allocate(c1, details: AttachmentDetails(netns: nil), beforeCommit: { _ in throw StampFailed() })
+            }
+            #expect(try s.leases(for: c1).isEmpty)
+            // Round-robin's position was rolled back too: the next ADD gets the first address.
+            #expect(try s.allocate(c1, details: AttachmentDetails(netns: nil)).leases.map(\.address) == [IPAddress("10.9.0.2")!])
+        }
+    }
+
+    @Test func aThrowingBeforeCommitOnReleaseKeepsTheLeases() throws {
+        try withDataDirectory { dir in
+            let s = try service(dir)
+            _ = try s.allocate(c1, details: AttachmentDetails(netns: nil))
+            #expect(throws: StampFailed.self) {
+                try s.release(c1, beforeCommit: { _ in throw StampFailed() })
+            }
+            #expect(try s.leases(for: c1).count == 1)
+        }
+    }
+
+    @Test func aHeldLockEndsInLockTimeoutWithinTheBudget() throws {
+        try withDataDirectory { dir in
+            let s = try service(dir, extra: #","lockTimeoutMs":200"#)
+            _ = try s.allocate(c1, details: AttachmentDetails(netns: nil))  // creates the lock file
+            // flock belongs to the open file description: a second open in this
+            // process conflicts like another plugin process would.
+            let fd = open(s.store.location.lockPath, O_RDWR | O_CLOEXEC)
+            #expect(fd >= 0)
+            defer { close(fd) }
+            #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+            let clock = ContinuousClock()
+            let start = clock.now
+            #expect {
+                try s.allocate(Addressing.Attachment(containerID: "c2", ifname: "eth0"), details: AttachmentDetails(netns: nil))
+            } throws: { error in
+                if case StoreError.lockTimeout(let waited) = error { return waited <= .milliseconds(200) }
+                return false
+            }
+            #expect(clock.now - start < .seconds(2))
+            #expect(try s.leases(for: Addressing.Attachment(containerID: "c2", ifname: "eth0")).isEmpty)
+        }
+    }
+}
