@@ -20,8 +20,7 @@ public struct Masquerade {
 
     /// The network's nftables table name (also used, in the bridge family, by `MacSpoofCheck`).
     static func tableName(for network: String) -> String {
-        var hash: UInt32 = 0x811c_9dc5
-        for b in network.utf8 { hash ^= UInt32(b); hash &*= 0x0100_0193 }
+        let hash = fnv1a(network)
         let clean = String(network.prefix(32).map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
         return "holdfast_\(clean)_\(String(hash, radix: 16))"
     }
@@ -68,9 +67,14 @@ public struct Masquerade {
     /// What the rules were made for, as the one element of the set `cfg`: an
     /// FNV-1a hash of the sorted subnets, written as an IPv4 address.
     var configurationMark: IPv4Address {
+        IPv4Address(Self.fnv1a(subnets.map(\.description).sorted().joined(separator: ",")))
+    }
+
+    /// 32-bit FNV-1a: short, stable names and marks from arbitrary text.
+    static func fnv1a(_ text: String) -> UInt32 {
         var hash: UInt32 = 0x811c_9dc5
-        for b in subnets.map(\.description).sorted().joined(separator: ",").utf8 { hash ^= UInt32(b); hash &*= 0x0100_0193 }
-        return IPv4Address(hash)
+        for b in text.utf8 { hash ^= UInt32(b); hash &*= 0x0100_0193 }
+        return hash
     }
 
     /// Removes `addresses` from the sets. Best effort per address: an element or
