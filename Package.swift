@@ -65,7 +65,7 @@ let package = Package(
         // The CNI protocol: environment, config, results per version, errors, dispatcher.
         .target(name: "CNI", dependencies: ["Addressing", "JSONCore", "SystemCalls"]),
         // Typed netlink over libmnl: links, addresses, routes, neighbours, namespaces.
-        .target(name: "Netlink", dependencies: ["Addressing", "CMnl"]),
+        .target(name: "Netlink", dependencies: ["Addressing", "CMnl", "SystemCalls"]),
         // Test support only (no product links it): a recording netlink transport
         // that replays canned replies, for NetlinkTests and BridgePluginTests.
         .target(name: "NetlinkTesting", dependencies: ["Netlink", "CMnl"]),

@@ -5,6 +5,8 @@ import Foundation
 #endif
 import Addressing
 import Glibc
+import SystemCalls
+import SystemPackage
 
 /// A process's local addresses read from `/proc/PID/net` (the files show the
 /// process's network namespace), for processes whose `/proc/PID/ns/net` we may
@@ -49,24 +51,27 @@ enum ProcNetAddresses {
     }
 
     private static func text(_ path: String) throws(Failure) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT || errno == ESRCH { throw .gone }
-            throw .unreadable("open \(path): \(String(cString: strerror(errno)))")
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.open(path, flags: O_RDONLY | O_CLOEXEC) } catch {
+            throw failure(error)
         }
-        defer { close(fd) }
-        var data = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n == 0 { break }
-            guard n > 0 else {
-                if errno == EINTR { continue }
-                if errno == ESRCH || errno == ENOENT { throw .gone }
-                throw .unreadable("read \(path): \(String(cString: strerror(errno)))")
+        return try fd.closing { (fd) throws(Failure) -> String in
+            var data = [UInt8]()
+            while true {
+                // readSome loops on EINTR; /proc seq files are read sequentially, not by offset.
+                let chunk: [UInt8]
+                do throws(SystemCallError) { chunk = try fd.readSome(maxCount: 16384, what: "read(\(path))") } catch {
+                    throw failure(error)
+                }
+                if chunk.isEmpty { break }
+                data += chunk
             }
-            data += buffer[0..<n]
+            return String(decoding: data, as: UTF8.self)
         }
-        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// ENOENT and ESRCH mean the process exited between listing and reading.
+    private static func failure(_ error: SystemCallError) -> Failure {
+        error.errno == .noSuchFileOrDirectory || error.errno == .noSuchProcess ? .gone : .unreadable(error.description)
     }
 }

@@ -1,5 +1,7 @@
 import CMnl
 import Glibc
+import SystemCalls
+import SystemPackage
 
 /// An open network namespace (a file descriptor on an nsfs inode, such as
 /// `/run/netns/NAME` or `/proc/PID/ns/net`).
@@ -21,20 +23,28 @@ public struct NetworkNamespace: Sendable, Hashable {
     /// in open(2) before any deadline applies; it fails the nsfs check instead.
     public static func open(path: String) throws(NetlinkError) -> NetworkNamespace {
         let operation = "open netns \(path)"
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-        guard fd >= 0 else { throw .system(operation) }
+        let descriptor = try opened(path, flags: O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, operation: operation)
+        let fd = descriptor.rawValue
         var fs = statfs()
         guard fstatfs(fd, &fs) == 0 else {
             let error = NetlinkError.system(operation)
-            Glibc.close(fd)
+            descriptor.closeQuietly()
             throw error
         }
         guard UInt(bitPattern: Int(fs.f_type)) == UInt(NSFS_MAGIC),
               cmnl_ns_get_nstype(fd) == CMNL_CLONE_NEWNET else {
-            Glibc.close(fd)
+            descriptor.closeQuietly()
             throw NetlinkError(operation: operation, kind: .notANetworkNamespace(path: path))
         }
         return NetworkNamespace(fileDescriptor: fd, path: path)
+    }
+
+    /// `FileDescriptor.open` (EINTR-safe, errno captured before cleanup) with
+    /// its error carried as a `NetlinkError`.
+    private static func opened(_ path: String, flags: Int32, operation: String) throws(NetlinkError) -> FileDescriptor {
+        do { return try FileDescriptor.open(path, flags: flags) } catch {
+            throw NetlinkError.system(operation, errno: error.errno.rawValue)
+        }
     }
 
     /// The calling thread's current network namespace.
@@ -50,7 +60,7 @@ public struct NetworkNamespace: Sendable, Hashable {
     }
 
     /// Closes the descriptor. Call once, on one copy.
-    public func close() { Glibc.close(fileDescriptor) }
+    public func close() { FileDescriptor(rawValue: fileDescriptor).closeQuietly() }
 
     /// The nsfs inode number: equal inodes mean the same namespace.
     public func inode() throws(NetlinkError) -> UInt64 {
@@ -70,18 +80,18 @@ public struct NetworkNamespace: Sendable, Hashable {
     /// Throws `NetlinkError` if the original namespace cannot be saved or this
     /// one cannot be entered (`body` then does not run), else whatever `body` throws.
     public func withEntered<T>(_ body: () throws -> T) throws -> T {
-        let saved = Glibc.open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
-        guard saved >= 0 else { throw NetlinkError.system("open /proc/thread-self/ns/net") }
+        let saved = try Self.opened("/proc/thread-self/ns/net", flags: O_RDONLY | O_CLOEXEC,
+                                    operation: "open /proc/thread-self/ns/net")
         guard cmnl_setns_net(fileDescriptor) == 0 else {
             let error = NetlinkError.system("setns \(path)")
-            Glibc.close(saved)
+            saved.closeQuietly()
             throw error
         }
         defer {
-            if cmnl_setns_net(saved) != 0 {
+            if cmnl_setns_net(saved.rawValue) != 0 {
                 fatalError("cannot return to the original network namespace after \(path): errno \(errno)")
             }
-            Glibc.close(saved)
+            saved.closeQuietly()
         }
         return try body()
     }
