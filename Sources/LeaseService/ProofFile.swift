@@ -1,10 +1,7 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Glibc
 import LeaseStore
+import SystemCalls
+import SystemPackage
 
 /// Where a network's `StoreStamp` is kept: one small file under `/run`, named
 /// by the network and the store's path.
@@ -35,12 +32,11 @@ public struct ProofFile: Sendable {
     /// The stamp last written; nil when missing or unparsable. Plain syscalls:
     /// this runs on every ADD and DEL.
     public func read() -> StoreStamp? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 512)
-        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        guard n > 0, n < buffer.count else { return nil }
+        guard let fd = try? FileDescriptor.open(path, flags: O_RDONLY | O_CLOEXEC) else { return nil }
+        defer { fd.closeQuietly() }
+        guard let buffer = try? fd.readSome(maxCount: 512) else { return nil }
+        let n = buffer.count
+        guard n > 0, n < 512 else { return nil }
         // The first line, found on the bytes (a Character split of the padded
         // record cost more than the rest of the read).
         let end = buffer[0..<n].firstIndex(of: UInt8(ascii: "\n")) ?? n
@@ -53,26 +49,22 @@ public struct ProofFile: Sendable {
     /// written only under the network's store lock; a write torn by a crash
     /// does not parse, which makes the next ADD scan.
     public func write(_ stamp: StoreStamp) {
-        var fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        if fd < 0 && errno == ENOENT {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
-            } catch {
-                StderrLog.line("cannot create \(directory): \(error); the next ADD scans the kernel")
-                return
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC
+        let fd: FileDescriptor
+        do {
+            do { fd = try FileDescriptor.open(path, flags: flags, mode: 0o600) } catch where error.errno == .noSuchFileOrDirectory {
+                try Directory.create(directory, mode: 0o700)
+                fd = try FileDescriptor.open(path, flags: flags, mode: 0o600)
             }
-            fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        }
-        guard fd >= 0 else {
-            StderrLog.line("cannot write store proof \(path): errno \(errno); the next ADD scans the kernel")
+        } catch {
+            StderrLog.line("cannot write store proof \(path): \(error); the next ADD scans the kernel")
             return
         }
-        defer { close(fd) }
+        defer { fd.closeQuietly() }
         var record = Array((stamp.alias + "\n").utf8)
         if record.count < Self.recordSize { record += [UInt8](repeating: UInt8(ascii: " "), count: Self.recordSize - record.count) }
-        let written = record.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        if written != record.count || (record.count > Self.recordSize && ftruncate(fd, off_t(record.count)) != 0) {
+        let written = record.withUnsafeBytes { pwrite(fd.rawValue, $0.baseAddress, $0.count, 0) }
+        if written != record.count || (record.count > Self.recordSize && ftruncate(fd.rawValue, off_t(record.count)) != 0) {
             StderrLog.line("cannot write store proof \(path): errno \(errno); the next ADD scans the kernel")
             unlink(path)
         }

@@ -167,6 +167,24 @@ private struct Fixture {
             #expect(elsewhere.read() == nil)
         }
     }
+
+    @Test func writeMakesAMissingDirectoryPrivateAndOverwritesInPlace() throws {
+        try withScratch { dir in
+            let proofDir = dir + "/run/holdfast/proof"
+            let proof = ProofFile(directory: proofDir, location: try StoreLocation(dataDir: dir, network: "n"))
+            #expect(proof.read() == nil)
+            proof.write(StoreStamp(storeID: "first", generation: 1, leaseCount: 0, leaseEpoch: 0))
+            var st = stat()
+            #expect(stat(proofDir, &st) == 0)
+            #expect(st.st_mode & 0o777 == 0o700)
+            #expect(stat(proof.path, &st) == 0)
+            let inode = st.st_ino
+            proof.write(StoreStamp(storeID: "second", generation: 2, leaseCount: 1, leaseEpoch: 1))
+            #expect(proof.read()?.storeID == "second")
+            #expect(stat(proof.path, &st) == 0)
+            #expect(st.st_ino == inode)
+        }
+    }
 }
 
 @Suite struct PlanApplierTests {
