@@ -55,19 +55,16 @@ enum ProcNetAddresses {
         do { fd = try FileDescriptor.open(path, flags: O_RDONLY | O_CLOEXEC) } catch {
             throw failure(error)
         }
-        return try fd.closing { (fd) throws(Failure) -> String in
-            var data = [UInt8]()
-            while true {
-                // readSome loops on EINTR; /proc seq files are read sequentially, not by offset.
-                let chunk: [UInt8]
-                do throws(SystemCallError) { chunk = try fd.readSome(maxCount: 16384, what: "read(\(path))") } catch {
-                    throw failure(error)
-                }
-                if chunk.isEmpty { break }
-                data += chunk
-            }
-            return String(decoding: data, as: UTF8.self)
+        defer { fd.closeQuietly() }
+        var data = [UInt8]()
+        while true {
+            // readSome loops on EINTR; /proc seq files are read sequentially, not by offset.
+            let chunk: [UInt8]
+            do { chunk = try fd.readSome(maxCount: 16384, what: "read(\(path))") } catch { throw failure(error) }
+            if chunk.isEmpty { break }
+            data += chunk
         }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// ENOENT and ESRCH mean the process exited between listing and reading.

@@ -34,13 +34,12 @@ public struct ProofFile: Sendable {
     public func read() -> StoreStamp? {
         guard let fd = try? FileDescriptor.open(path, flags: O_RDONLY | O_CLOEXEC) else { return nil }
         defer { fd.closeQuietly() }
-        guard let buffer = try? fd.readSome(maxCount: 512) else { return nil }
-        let n = buffer.count
-        guard n > 0, n < 512 else { return nil }
+        let limit = 512
+        guard let record = try? fd.readSome(maxCount: limit), !record.isEmpty, record.count < limit else { return nil }
         // The first line, found on the bytes (a Character split of the padded
         // record cost more than the rest of the read).
-        let end = buffer[0..<n].firstIndex(of: UInt8(ascii: "\n")) ?? n
-        return StoreStamp(alias: String(decoding: buffer[0..<end], as: UTF8.self))
+        let end = record.firstIndex(of: UInt8(ascii: "\n")) ?? record.count
+        return StoreStamp(alias: String(decoding: record[..<end], as: UTF8.self))
     }
 
     /// Overwrites the proof with `stamp`, in place: one fixed-size record, so
@@ -49,14 +48,8 @@ public struct ProofFile: Sendable {
     /// written only under the network's store lock; a write torn by a crash
     /// does not parse, which makes the next ADD scan.
     public func write(_ stamp: StoreStamp) {
-        let flags = O_WRONLY | O_CREAT | O_CLOEXEC
         let fd: FileDescriptor
-        do {
-            do { fd = try FileDescriptor.open(path, flags: flags, mode: 0o600) } catch where error.errno == .noSuchFileOrDirectory {
-                try Directory.create(directory, mode: 0o700)
-                fd = try FileDescriptor.open(path, flags: flags, mode: 0o600)
-            }
-        } catch {
+        do { fd = try openCreating() } catch {
             StderrLog.line("cannot write store proof \(path): \(error); the next ADD scans the kernel")
             return
         }
@@ -67,6 +60,16 @@ public struct ProofFile: Sendable {
         if written != record.count || (record.count > Self.recordSize && ftruncate(fd.rawValue, off_t(record.count)) != 0) {
             StderrLog.line("cannot write store proof \(path): errno \(errno); the next ADD scans the kernel")
             unlink(path)
+        }
+    }
+
+    /// Opens the proof for writing; the private directory is made only when
+    /// missing (the first write after boot), so a steady-state write is one open.
+    private func openCreating() throws(SystemCallError) -> FileDescriptor {
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC
+        do { return try FileDescriptor.open(path, flags: flags, mode: 0o600) } catch where error.errno == .noSuchFileOrDirectory {
+            try Directory.create(directory, mode: 0o700)
+            return try FileDescriptor.open(path, flags: flags, mode: 0o600)
         }
     }
 
