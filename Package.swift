@@ -51,7 +51,8 @@ let package = Package(
 
         // The one system-call layer: swift-system's FileDescriptor and Errno, plus
         // write-all, atomic write with a directory fsync, readdir and spawn.
-        .target(name: "SystemCalls", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
+        .target(name: "CSpawn"),
+        .target(name: "SystemCalls", dependencies: ["CSpawn", .product(name: "SystemPackage", package: "swift-system")]),
         // Pure value types: IPv4/IPv6 addresses, CIDR prefixes, MAC addresses.
         .target(name: "Addressing"),
         // The release version, one string literal (read by scripts/package.sh too).

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSpawn
 import SystemPackage
 
 /// Starting a child process with `posix_spawn`: no fork of a (possibly large)
@@ -23,15 +24,23 @@ public struct Spawn: Sendable {
     public var redirections: [(source: Int32, target: Int32)]
     /// Signals whose disposition is reset to the default in the child.
     public var defaultSignals: [Int32]
+    /// A child that outlives us: its own session (no signal to our process
+    /// group reaches it) and no descriptor above the redirected ones, not even
+    /// one a caller leaked to us without close-on-exec. A CNI runtime reads the
+    /// plugin's stdout until every writer has closed it, so a detached child
+    /// that kept a copy would hold the runtime up as long as it lives.
+    public var detached: Bool
 
     public init(executable: String, arguments: [String]? = nil, environment: [String]? = nil, searchPath: Bool = false,
-                redirections: [(source: Int32, target: Int32)] = [], defaultSignals: [Int32] = [SIGPIPE]) {
+                redirections: [(source: Int32, target: Int32)] = [], defaultSignals: [Int32] = [SIGPIPE],
+                detached: Bool = false) {
         self.executable = executable
         self.arguments = arguments ?? [executable]
         self.environment = environment
         self.searchPath = searchPath
         self.redirections = redirections
         self.defaultSignals = defaultSignals
+        self.detached = detached
     }
 
     /// Starts the child and returns its pid (reap it with `waitpid`).
@@ -40,6 +49,10 @@ public struct Spawn: Sendable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         for r in redirections { posix_spawn_file_actions_adddup2(&actions, r.source, r.target) }
+        if detached {
+            let lowest = (redirections.map(\.target).max() ?? -1) + 1
+            holdfast_spawn_add_closefrom(&actions, max(lowest, 3))
+        }
 
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
@@ -51,7 +64,7 @@ public struct Spawn: Sendable {
         sigemptyset(&defaults)
         for s in defaultSignals { sigaddset(&defaults, s) }
         posix_spawnattr_setsigdefault(&attr, &defaults)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (detached ? Int32(holdfast_spawn_setsid_flag()) : 0)))
 
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup($0) } + [nil] }

@@ -143,6 +143,29 @@ struct ScratchDirectory {
         #expect((status >> 8) & 0xff == 7)
     }
 
+    @Test func aDetachedChildHasItsOwnSessionAndNoLeakedDescriptor() throws {
+        let dir = ScratchDirectory()
+        defer { dir.cleanup() }
+        // A descriptor leaked to us without close-on-exec, as a careless caller's would be.
+        var pair: [Int32] = [0, 0]
+        #expect(pipe(&pair) == 0)
+        defer { close(pair[0]); close(pair[1]) }
+        let out = try FileDescriptor.open("\(dir.path)/out", flags: O_CREAT | O_WRONLY | O_CLOEXEC, mode: 0o600)
+        defer { out.closeQuietly() }
+        let script = "read -r _ _ _ _ _ sid _ < /proc/$$/stat; echo $$ $sid; ls /proc/$$/fd"
+        let pid = try Spawn(executable: "/bin/sh", arguments: ["sh", "-c", script],
+                            redirections: [(out.rawValue, 1)], detached: true).start()
+        var status: Int32 = 0
+        #expect(waitpid(pid, &status, 0) == pid)
+        let written = try FileDescriptor.open("\(dir.path)/out", flags: O_RDONLY | O_CLOEXEC).closing { try $0.readAll() }
+        let lines = String(decoding: written, as: UTF8.self).split(separator: "\n")
+        let ids = lines.first?.split(separator: " ") ?? []
+        #expect(ids.count == 2 && ids[0] == ids[1], "the child leads its own session: \(lines)")
+        let fds = Set(lines.dropFirst())
+        #expect(!fds.contains(Substring("\(pair[0])")) && !fds.contains(Substring("\(pair[1])")), "leaked pipe reached the child: \(fds)")
+        #expect(fds.contains("1"))
+    }
+
     @Test func spawnOfAMissingExecutableThrowsENOENT() {
         do {
             _ = try Spawn(executable: "/nonexistent/holdfast-\(getpid())").start()
