@@ -19,6 +19,11 @@ struct AddOperation {
     let attachment: Attachment
     let config: BridgeConfig
     let netnsPath: String
+    /// Opens a netlink socket in the calling thread's namespace: the host's for
+    /// the bridge and veth, the container's inside `namespace.run` (a socket is
+    /// bound to the namespace it is opened in). Injected by tests (a
+    /// `NetlinkSocket` over a recording transport), like `DelOperation`'s.
+    var openNetlink: () throws(NetlinkError) -> NetlinkSocket = { () throws(NetlinkError) in try NetlinkSocket() }
 
     init(request: CNIRequest) throws {
         self.request = request
@@ -36,7 +41,7 @@ struct AddOperation {
         // Validate everything that can be validated before touching the kernel.
         let namespace = try ContainerNamespace.open(netnsPath)
         let ipam = try IPAMBackend(request: request)
-        let nl = try NetlinkSocket()
+        let nl = try openNetlink()
         var undo = Rollback()
         do {
             // The bridge is shared by every attachment and never rolled back.
@@ -47,7 +52,7 @@ struct AddOperation {
                                           netlink: nl, undo: &undo)
             let containerLink = try namespace.run {
                 try ContainerInterface.configure(name: attachment.ifname, ips: ipamResult.ips, routes: ipamResult.routes,
-                                                 enableDAD: config.enableDAD)
+                                                 enableDAD: config.enableDAD, openNetlink: openNetlink)
             }
             let containerMAC = containerLink.mac ?? veth.containerMAC
             try configureHost(for: ipamResult, bridge: bridge, bridgeAddresses: bridgeAddresses, port: veth.host.name,
@@ -94,7 +99,7 @@ struct AddOperation {
             refused = error
         }
         if let refused {
-            if refused.errno == EEXIST, try namespace.run({ try NetlinkSocket().link(named: attachment.ifname) }) != nil {
+            if refused.errno == EEXIST, try namespace.run({ try openNetlink().link(named: attachment.ifname) }) != nil {
                 throw BridgeError.interfaceExists(name: attachment.ifname, netns: netnsPath)
             }
             throw refused

@@ -6,10 +6,13 @@ import Netlink
 /// The container end of the veth, configured from inside its namespace.
 enum ContainerInterface {
     /// Adds the addresses, brings the link up and adds the routes. Must run
-    /// inside the container's namespace (see `ContainerNamespace.run`).
+    /// inside the container's namespace (see `ContainerNamespace.run`):
+    /// `openNetlink` is called there, so the socket belongs to that namespace.
+    /// It is `AddOperation.openNetlink`, so tests can hand in a mock socket.
     static func configure(name: String, ips: [CNIResult.IPConfig], routes: [CNIResult.Route],
-                          enableDAD: Bool) throws -> Link {
-        let nl = try NetlinkSocket()
+                          enableDAD: Bool,
+                          openNetlink: () throws(NetlinkError) -> NetlinkSocket) throws -> Link {
+        let nl = try openNetlink()
         guard let link = try nl.link(named: name) else { throw BridgeError.system("container interface \(name) missing", ENODEV) }
         if ips.contains(where: { !$0.address.address.isIPv4 }) {
             // Accept router advertisements off: routes come from the result only.

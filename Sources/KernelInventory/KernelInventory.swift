@@ -15,8 +15,15 @@ import Netlink
 /// makes the planner refuse every release.
 public struct KernelInventory {
     public let netlink: NetlinkSocket
+    /// Where `netnsPaths(for:)` looks for named namespaces: `/run/netns` but in
+    /// tests, which point it at a directory of their own so a mock socket is not
+    /// asked about the host's real namespaces.
+    public let netnsDirectory: String
 
-    public init(netlink: NetlinkSocket) { self.netlink = netlink }
+    public init(netlink: NetlinkSocket, netnsDirectory: String = KernelInventory.namedNetnsDirectory) {
+        self.netlink = netlink
+        self.netnsDirectory = netnsDirectory
+    }
 
     /// The bridge and its ports; nil when no such bridge exists.
     public func ports(ofBridge name: String) throws(NetlinkError) -> (bridge: Link, ports: [BridgePort])? {
@@ -32,7 +39,12 @@ public struct KernelInventory {
         var byNamespace: [Int32?: [BridgePort]] = [:]
         for port in ports where port.link.peerIndex != nil { byNamespace[port.link.linkNetnsID, default: []].append(port) }
         var observed: [ObservedAddress] = []
-        for (nsid, group) in byNamespace {
+        // Namespaces in a fixed order (the host's first, then by id): the dumps
+        // then go out in the same order every run, which a replayed (test) socket
+        // needs and which makes the result's order reproducible.
+        let order = byNamespace.keys.sorted { ($0.map(Int64.init) ?? .min) < ($1.map(Int64.init) ?? .min) }
+        for nsid in order {
+            let group = byNamespace[nsid] ?? []
             let addresses: [InterfaceAddress]
             if let nsid {
                 do {

@@ -33,9 +33,13 @@ public enum Reply {
         message(type: NLMSG_DONE, flags: flags) { w in w.extraHeader(Int32(-errno)) }
     }
 
-    /// RTM_NEWLINK as a dump entry.
+    /// RTM_NEWLINK as a dump entry. A veth port names its peer with `peerIndex`
+    /// (IFLA_LINK, the peer's ifindex in its own namespace) and, when the peer
+    /// lives in another namespace, `linkNetnsID` (IFLA_LINK_NETNSID), as the
+    /// kernel reports a port whose container end is in a netns.
     public static func link(index: Int32, name: String, mtu: UInt32 = 1500, master: UInt32? = nil, alias: String? = nil,
-                     mac: [UInt8]? = nil, kind: String? = nil, flags: Int32 = Int32(NLM_F_MULTI)) -> [UInt8] {
+                     mac: [UInt8]? = nil, kind: String? = nil, peerIndex: UInt32? = nil, linkNetnsID: Int32? = nil,
+                     flags: Int32 = Int32(NLM_F_MULTI)) -> [UInt8] {
         message(type: RTM_NEWLINK, flags: flags) { w in
             var info = ifinfomsg()
             info.ifi_index = index
@@ -47,6 +51,8 @@ public enum Reply {
             if let alias { w.string(IFLA_IFALIAS, alias) }
             if let mac { w.bytes(IFLA_ADDRESS, mac) }
             if let kind { w.nest(IFLA_LINKINFO) { w.string(IFLA_INFO_KIND, kind) } }
+            if let peerIndex { w.u32(IFLA_LINK, peerIndex) }
+            if let linkNetnsID { w.s32(IFLA_LINK_NETNSID, linkNetnsID) }
         }
     }
 
