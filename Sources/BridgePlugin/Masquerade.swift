@@ -28,46 +28,66 @@ public struct Masquerade {
     /// Adds `addresses` to the sets, creating the table, sets and rules first
     /// when they are missing or were made for other subnets.
     ///
-    /// The steady state is one small batch: the elements, plus deleting and
-    /// re-adding the one element of the marker set `cfg`, a hash of the
-    /// subnets the rules were made for; the delete fails the whole (atomic)
-    /// batch when the rules were made for other subnets, or never. Only then
-    /// is the table set up: rebuilding the chain on every ADD cost about
-    /// 10 ms, because the kernel frees the replaced rules and their anonymous
-    /// sets only after an RCU grace period (docs/benchmarks.md). The set-up
-    /// batch flushes and refills the chain in one transaction, so the chain
-    /// holds exactly two rules however many first ADDs raced.
+    /// The steady state is one small batch: the elements, plus an element
+    /// added to the marker set `cfg_<hash of the subnets>`, which exists only
+    /// when the rules were made for these subnets; when it does not, the whole
+    /// (atomic) batch fails, and only then is the table set up. The batch adds
+    /// and never deletes: the kernel frees deleted objects after an RCU grace
+    /// period, and the next release of any nftables socket (ours, at exit)
+    /// waits for that free. An earlier marker that was deleted and re-added on
+    /// every ADD cost each ADD 12–15 ms that way, and rebuilding the chain on
+    /// every ADD about 10 ms (docs/benchmarks.md). The set-up batch flushes and
+    /// refills the chain and swaps the marker set in one transaction, so the
+    /// chain holds exactly two rules however many first ADDs raced.
     public func add(_ addresses: [IPAddress]) throws(MasqueradeError) {
         guard !addresses.isEmpty else { return }
         var elements = ""
         for a in addresses { elements += "add element inet \(table) \(a.isIPv4 ? "masq4" : "masq6") { \(a) }\n" }
-        let marker = "inet \(table) cfg { \(configurationMark) }"
+        let marker = markerSet
         let operation = "add masquerade for \(addresses.map(\.description).joined(separator: ", "))"
-        if (try? NftablesContext().run(elements + "delete element \(marker)\nadd element \(marker)\n", operation: operation)) != nil {
+        let ctx = try NftablesContext()
+        if (try? ctx.run(elements + "add element inet \(table) \(marker) { 0.0.0.1 }\n", operation: operation)) != nil {
             return
         }
+        // Markers of earlier subnets (and the `cfg` set of releases before this one) go in the same batch.
+        let listing = (try? ctx.run("list sets inet\n", operation: "list sets")) ?? ""
+        let stale = Self.markerSets(in: listing, table: table).filter { $0 != marker }
         let v4 = subnets.filter(\.address.isIPv4).map(\.description)
         let v6 = subnets.filter { !$0.address.isIPv4 }.map(\.description)
         let setup = """
         add table inet \(table)
         add set inet \(table) masq4 { type ipv4_addr; }
         add set inet \(table) masq6 { type ipv6_addr; }
-        add set inet \(table) cfg { type ipv4_addr; }
-        flush set inet \(table) cfg
-        add element \(marker)
         add chain inet \(table) postrouting { type nat hook postrouting priority srcnat; policy accept; }
         flush chain inet \(table) postrouting
         add rule inet \(table) postrouting ip saddr @masq4 ip daddr != { \((v4 + ["224.0.0.0/4"]).joined(separator: ", ")) } masquerade
         add rule inet \(table) postrouting ip6 saddr @masq6 ip6 daddr != { \((v6 + ["ff00::/8"]).joined(separator: ", ")) } masquerade
+        \(stale.map { "delete set inet \(table) \($0)\n" }.joined())add set inet \(table) \(marker) { type ipv4_addr; }
+        add element inet \(table) \(marker) { 0.0.0.1 }
 
         """
-        try NftablesContext().run(setup + elements, operation: operation)
+        try ctx.run(setup + elements, operation: operation)
     }
 
-    /// What the rules were made for, as the one element of the set `cfg`: an
-    /// FNV-1a hash of the sorted subnets, written as an IPv4 address.
-    var configurationMark: IPv4Address {
-        IPv4Address(Self.fnv1a(subnets.map(\.description).sorted().joined(separator: ",")))
+    /// The marker set's name: `cfg_` and an FNV-1a hash of the sorted subnets
+    /// the rules were made for.
+    var markerSet: String {
+        let hex = String(Self.fnv1a(subnets.map(\.description).sorted().joined(separator: ",")), radix: 16)
+        return "cfg_" + String(repeating: "0", count: 8 - hex.count) + hex
+    }
+
+    /// The marker sets (`cfg`, `cfg_…`) of `table` in an `nft list sets inet`
+    /// listing, which groups sets under `table inet NAME {` lines.
+    static func markerSets(in listing: String, table: String) -> [String] {
+        var current: Substring = ""
+        var found: [String] = []
+        for line in listing.split(separator: "\n") {
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard words.count >= 2 else { continue }
+            if words.count >= 3, words[0] == "table", words[1] == "inet" { current = words[2] }
+            if current == table, words[0] == "set", words[1] == "cfg" || words[1].hasPrefix("cfg_") { found.append(String(words[1])) }
+        }
+        return found
     }
 
     /// 32-bit FNV-1a: short, stable names and marks from arbitrary text.

@@ -20,12 +20,15 @@ final class NftablesContext {
     deinit { hf_nft_ctx_free(ctx) }
 
     /// Runs `commands` as one transaction: all of it applies, or none.
-    func run(_ commands: String, operation: String) throws(MasqueradeError) {
+    /// Returns what nft printed (listings).
+    @discardableResult
+    func run(_ commands: String, operation: String) throws(MasqueradeError) -> String {
         let rc = hf_nft_run_cmd_from_buffer(ctx, commands)
         if rc != 0 {
             let message = hf_nft_ctx_get_error_buffer(ctx).map { String(cString: $0) } ?? "unknown error"
             throw MasqueradeError(operation: operation, message: message.trimmingTrailingNewlines())
         }
+        return hf_nft_ctx_get_output_buffer(ctx).map { String(cString: $0) } ?? ""
     }
 }
 

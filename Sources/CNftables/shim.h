@@ -47,6 +47,11 @@ static inline const char *hf_nft_ctx_get_error_buffer(struct nft_ctx *ctx) {
     return f ? f(ctx) : NULL;
 }
 
+static inline const char *hf_nft_ctx_get_output_buffer(struct nft_ctx *ctx) {
+    const char *(*f)(struct nft_ctx *) = (const char *(*)(struct nft_ctx *))hf_nft_symbol("nft_ctx_get_output_buffer");
+    return f ? f(ctx) : NULL;
+}
+
 static inline int hf_nft_run_cmd_from_buffer(struct nft_ctx *ctx, const char *buf) {
     int (*f)(struct nft_ctx *, const char *) = (int (*)(struct nft_ctx *, const char *))hf_nft_symbol("nft_run_cmd_from_buffer");
     return f ? f(ctx, buf) : -1;
