@@ -19,10 +19,8 @@ struct GCOperation {
         }
         let ipam = try IPAMBackend(request: request)
         let released = try ipam.garbageCollect(request, valid: Set(valid))
-        let nl = try openNetlink()
-        // Pairs a DEL retired whose reaper was killed: inert, but not to be kept.
-        do { _ = try VethRetirement.sweep(netlink: nl) } catch { Log.error("GC: retired veths: \(error)") }
         guard !released.isEmpty else { return }
+        let nl = try openNetlink()
         for lease in released {
             let name = lease.hostInterface ?? InterfaceName.hostVeth(containerID: lease.containerID, ifname: lease.ifname)
             do { try Tolerate.missing { () throws(NetlinkError) in try nl.deleteLink(named: name) } } catch { Log.error("GC: delete \(name): \(error)") }
