@@ -13,6 +13,8 @@ struct DelOperation {
     /// Opens the host namespace's netlink socket; injected by tests (a
     /// `NetlinkSocket` over a recording transport).
     var openNetlink: () throws(NetlinkError) -> NetlinkSocket = { () throws(NetlinkError) in try NetlinkSocket() }
+    /// Starts the child that deletes a retired veth; injected by tests.
+    var startReaper: (String) throws -> Void = VethRetirement.spawnReaper
 
     func run() throws {
         let attachment = try request.environment.requireAttachment()
@@ -24,14 +26,26 @@ struct DelOperation {
         do { ipam = try IPAMBackend(request: request) } catch { ipam = nil; failures.append(error) }
         let addresses = ipam?.knownAddresses(request, attachment: attachment) ?? request.previousAddresses
 
-        // 1. The veth: deleting the host end removes the container end with it.
+        // 1. The veth: retired (inert at once, deleted by a detached child) when
+        //    its namespace is reachable, else deleted here; deleting the host end
+        //    removes the container end with it.
         let hostName = InterfaceName.hostVeth(containerID: attachment.containerID, ifname: attachment.ifname)
         var vethGone = false
         var netlink: NetlinkSocket?
         do {
             let nl = try openNetlink()
             netlink = nl
-            try Tolerate.missing { () throws(NetlinkError) in try nl.deleteLink(named: hostName) }
+            let outcome: VethRetirement.Outcome
+            do {
+                outcome = try VethRetirement.retire(hostName: hostName, attachment: attachment,
+                                                    netnsPath: request.environment.netns, netlink: nl,
+                                                    openNetlink: openNetlink, startReaper: startReaper)
+            } catch {
+                outcome = .notPossible("\(error)")
+            }
+            if case .notPossible = outcome {
+                try Tolerate.missing { () throws(NetlinkError) in try nl.deleteLink(named: hostName) }
+            }
             vethGone = true
         } catch { failures.append(error) }
 

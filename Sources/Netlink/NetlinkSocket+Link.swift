@@ -121,6 +121,22 @@ extension NetlinkSocket {
                     operation: "ip link set dev \(index) master \(masterIndex)\(alias.map { " alias \($0)" } ?? "")\(up ? " up" : "")")
     }
 
+    /// Takes a link off its bridge and down in one request (the kernel releases
+    /// the master before it applies the flags).
+    public func detach(index: Int) throws(NetlinkError) {
+        // ip link set dev IFACE nomaster down
+        try execute(RequestBuilder.setLink(index: index, masterIndex: 0, up: false),
+                    operation: "ip link set dev \(index) nomaster down")
+    }
+
+    /// Renames a link that is down (the kernel refuses to rename a veth that is
+    /// up) and relabels it in the same request.
+    public func rename(index: Int, to name: String, alias: String) throws(NetlinkError) {
+        // ip link set dev IFACE name NAME alias TEXT
+        try execute(RequestBuilder.setLink(index: index, alias: String(decoding: alias.utf8.prefix(255), as: UTF8.self), name: name),
+                    operation: "ip link set dev \(index) name \(name) alias \(alias)")
+    }
+
     /// Sets the link's alias (IFLA_IFALIAS, at most 255 bytes).
     public func setAlias(index: Int, alias: String) throws(NetlinkError) {
         // ip link set dev IFACE alias TEXT

@@ -104,10 +104,13 @@ extension RequestBuilder {
     /// `ip link set dev X mtu N | master BR | nomaster | address MAC | netns FD` :
     /// one RTM_NEWLINK on an existing ifindex carrying whichever attributes are set.
     public static func setLink(index: Int, mtu: Int? = nil, masterIndex: Int? = nil, mac: MACAddress? = nil,
-                               netnsFD: Int32? = nil, alias: String? = nil, up: Bool? = nil) -> NetlinkMessage {
+                               netnsFD: Int32? = nil, alias: String? = nil, up: Bool? = nil,
+                               name: String? = nil) -> NetlinkMessage {
         let w = MessageWriter(type: RTM_NEWLINK, flags: NLM_F_ACK)
         let upFlag = UInt32(IFF_UP)
         w.extraHeader(linkHeader(index: index, flags: up == true ? upFlag : 0, change: up == nil ? 0 : upFlag))
+        // With a non-zero index the kernel finds the link by index, so IFLA_IFNAME renames it.
+        if let name { w.string(IFLA_IFNAME, name) }
         if let alias { w.string(IFLA_IFALIAS, alias) }
         if let mtu { w.u32(IFLA_MTU, UInt32(mtu)) }
         if let masterIndex { w.u32(IFLA_MASTER, UInt32(masterIndex)) }

@@ -52,6 +52,9 @@ func numbered(_ messages: [NetlinkMessage]) -> [NetlinkMessage] {
 @Suite struct GCOperationTests {
     static let valid = #","cni.dev/valid-attachments":[{"containerID":"c1","ifname":"eth0"}]"#
 
+    /// The link dump GC sweeps for retired pairs, with `links` in it.
+    static func dump(_ links: [UInt8]...) -> [UInt8] { links.reduce([], +) + Reply.done() }
+
     @Test func releasesTheUnlistedAttachmentAndDeletesItsVeth() throws {
         let f = try OperationFixture(version: "1.1.0", extra: Self.valid)
         defer { f.cleanup() }
@@ -59,12 +62,13 @@ func numbered(_ messages: [NetlinkMessage]) -> [NetlinkMessage] {
         try f.allocate("c2")
         let mock = MockNetlinkTransport()
         mock.reply(Reply.ack())
+        mock.reply(Self.dump())
         var gc = GCOperation(request: f.request(.gc))
         gc.openNetlink = { NetlinkSocket(transport: mock, firstSequence: 0) }
         try gc.run()
         #expect(f.leaseHolders == ["c1"])
         let veth = InterfaceName.hostVeth(containerID: "c2", ifname: "eth0")
-        #expect(mock.requests == numbered([try RequestBuilder.deleteLink(name: veth)]))
+        #expect(mock.requests == numbered([try RequestBuilder.deleteLink(name: veth), RequestBuilder.dumpLinks()]))
     }
 
     @Test func aFailedVethDeleteIsLoggedNotFatal() throws {
@@ -74,21 +78,33 @@ func numbered(_ messages: [NetlinkMessage]) -> [NetlinkMessage] {
         try f.allocate("c2")
         let mock = MockNetlinkTransport()
         mock.reply(Reply.error(EPERM, message: "Operation not permitted"))
+        mock.reply(Reply.error(EPERM, message: "Operation not permitted"))
         var gc = GCOperation(request: f.request(.gc))
         gc.openNetlink = { NetlinkSocket(transport: mock, firstSequence: 0) }
         try gc.run()
-        #expect(f.leaseHolders == ["c1"], "the lease is released: the veth is best effort")
-        #expect(mock.requests.count == 1)
+        #expect(f.leaseHolders == ["c1"], "the lease is released: the veth and the sweep are best effort")
+        #expect(mock.requests.count == 2)
     }
 
-    @Test func nothingStaleOpensNoSocket() throws {
+    /// With no lease to release, GC only sweeps: it deletes the retired veth
+    /// (by its alias) and leaves a live port and a foreign veth alone.
+    @Test func nothingStaleSweepsOnlyRetiredPairs() throws {
         let f = try OperationFixture(version: "1.1.0", extra: Self.valid)
         defer { f.cleanup() }
         try f.allocate("c1")
+        let mock = MockNetlinkTransport()
+        mock.reply(Self.dump(
+            Reply.link(index: 5, name: "hfr00000000abcd", alias: VethRetirement.retiredAlias, kind: "veth"),
+            Reply.link(index: 6, name: InterfaceName.hostVeth(containerID: "c1", ifname: "eth0"),
+                       master: 3, alias: "holdfast c1 eth0", kind: "veth"),
+            Reply.link(index: 8, name: "vethforeign", kind: "veth"),
+            Reply.link(index: 9, name: "dummyretired", alias: VethRetirement.retiredAlias, kind: "dummy")))
+        mock.reply(Reply.ack())
         var gc = GCOperation(request: f.request(.gc))
-        gc.openNetlink = { () throws(NetlinkError) in throw NetlinkError(operation: "socket", kind: .system, errno: EACCES) }
+        gc.openNetlink = { NetlinkSocket(transport: mock, firstSequence: 0) }
         try gc.run()
         #expect(f.leaseHolders == ["c1"])
+        #expect(mock.requests == numbered([RequestBuilder.dumpLinks(), try RequestBuilder.deleteLink(index: 5)]))
     }
 }
 

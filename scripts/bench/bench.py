@@ -27,6 +27,7 @@ import platform
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -266,6 +267,23 @@ def fail_summary(runs):
     return f"{len(bad)} failed; first: rc={r.rc} out={r.stdout[:300]!r} err={r.stderr[-300:]!r}"
 
 
+def settle_retired(timeout=5.0):
+    """Waits until no retired holdfast veth (`hfr...`) is left in this namespace.
+
+    Holdfast's DEL retires the veth and a detached child deletes it; that
+    kernel teardown must not overlap a timed reference run, or the reference
+    would pay for our work. Holdfast's own next ADD is not settled for, so it
+    is measured with the teardown still running when the loop order puts it
+    right after a Holdfast DEL. Returns the seconds waited.
+    """
+    start = time.monotonic()
+    while any(name.startswith("hfr") for _, name in socket.if_nameindex()):
+        if time.monotonic() - start > timeout:
+            raise RuntimeError(f"retired veths still present after {timeout}s")
+        time.sleep(0.0005)
+    return time.monotonic() - start
+
+
 def bridge_conf(kind, name, bridge, subnet, data_dir, masq=False, lock_ms=None):
     hf = kind == "hf"
     ipam = {"type": "holdfast-ipam" if hf else "host-local", "dataDir": str(data_dir),
@@ -333,6 +351,8 @@ class Bench:
             order = ("hf", "ref") if i % 2 == 0 else ("ref", "hf")
             for cmd in ("ADD", "DEL"):
                 for k in order:
+                    if k == "ref":
+                        settle_retired()
                     r = self.runner.one((plugin_path(k), cmd, confs[k], f"{label}-{i}", f"/var/run/netns/{ctr[k]}", "eth0"))
                     if i >= warm:
                         runs[(k, cmd)].append(r)
@@ -410,6 +430,8 @@ class Bench:
                 for cmd in ("ADD", "DEL"):
                     jobs = [(plugin_path(k), cmd, confs[k], f"r{rnd}-{j}", f"/var/run/netns/{c}", "eth0")
                             for j, c in enumerate(ctrs[k])]
+                    if k == "ref":
+                        settle_retired()
                     runs, wall = self.runner.many(jobs, n)
                     walls[(k, cmd)].append(wall * 1000)
                     allruns[(k, cmd)].extend(runs)
