@@ -52,6 +52,8 @@ let package = Package(
         // The one system-call layer: swift-system's FileDescriptor and Errno, plus
         // write-all, atomic write with a directory fsync, readdir and spawn.
         .target(name: "CSpawn"),
+        // argv for the Swift runtime without its /proc/self/maps scan at start-up (CArgv.c).
+        .target(name: "CArgv"),
         .target(name: "SystemCalls", dependencies: ["CSpawn", .product(name: "SystemPackage", package: "swift-system")]),
         // Pure value types: IPv4/IPv6 addresses, CIDR prefixes, MAC addresses.
         .target(name: "Addressing"),
@@ -102,11 +104,11 @@ let package = Package(
 
         // Thin executables. The plugins' link is tuned for start-up
         // (`pluginLinkerSettings`, above; a top-level constant must precede its use).
-        .executableTarget(name: "holdfast", dependencies: ["BridgePlugin", "IPAMPlugin", "CNI", "HoldfastVersion"],
+        .executableTarget(name: "holdfast", dependencies: ["BridgePlugin", "IPAMPlugin", "CNI", "HoldfastVersion", "CArgv"],
                           linkerSettings: pluginLinkerSettings),
         // Not a static executable (which measured fastest, docs/benchmarks.md):
         // cluster mode dlopen()s libcurl, which a static glibc cannot host safely.
-        .executableTarget(name: "holdfast-ipam", dependencies: ["IPAMPlugin", "CNI", "HoldfastVersion"],
+        .executableTarget(name: "holdfast-ipam", dependencies: ["IPAMPlugin", "CNI", "HoldfastVersion", "CArgv"],
                           linkerSettings: pluginLinkerSettings),
         .executableTarget(name: "ipamctl", dependencies: ["IpamctlKit"]),
         .executableTarget(name: "holdfast-watchdog", dependencies: ["Watchdog"]),

@@ -92,7 +92,9 @@ final class SQLiteConnection {
         guard rc == SQLITE_OK else { throw error(rc) }
         rc = holdfast_sqlite3_set_no_checkpoint_on_close(handle, 1)
         guard rc == SQLITE_OK else { throw error(rc) }
-        try exec("PRAGMA wal_autocheckpoint = 0")
+        // The C call, not the pragma: same effect without compiling a statement.
+        rc = sqlite3_wal_autocheckpoint(handle, 0)
+        guard rc == SQLITE_OK else { throw error(rc) }
     }
 
     /// fdatasyncs the WAL: every frame this process (or any before it) wrote is
