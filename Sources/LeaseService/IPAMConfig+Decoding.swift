@@ -102,12 +102,7 @@ extension IPAMConfig {
         try self.init(raw: Raw(json: json), clusterMode: cluster != nil)
         self.cluster = cluster
         operations = try OperationsConfig(ipam: json)
-        // kernelEvidence is rare: the section is encoded again for its decoder only when present.
-        if json["kernelEvidence"] != nil {
-            kernelEvidence = try KernelEvidenceConfig(ipamJSON: json.encoded())
-        } else {
-            kernelEvidence = KernelEvidenceConfig()
-        }
+        kernelEvidence = try KernelEvidenceConfig(ipam: json)
     }
 
     init(raw: Raw, clusterMode: Bool = false) throws(IPAMConfigError) {
