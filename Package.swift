@@ -95,7 +95,7 @@ let package = Package(
         ]),
         // The OOM watchdog.
         .target(name: "Watchdog", dependencies: [
-            "SystemCalls",
+            "Addressing", "SystemCalls",
             "HoldfastVersion", "Cluster", "Etcd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

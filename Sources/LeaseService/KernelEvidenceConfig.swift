@@ -1,3 +1,4 @@
+import Addressing
 import JSONCore
 
 /// How ADD proves no live container holds an address (Holdfast extension):
@@ -28,26 +29,26 @@ public struct KernelEvidenceConfig: Sendable, Equatable {
 
     /// Reads and validates `ipam.kernelEvidence` from an already parsed `ipam`
     /// object; an absent or `null` section keeps the defaults.
-    /// - Throws: `IPAMConfigError` naming the field (CNI error 7); a wrong JSON
+    /// - Throws: `ConfigFieldError` naming the field (CNI error 7); a wrong JSON
     ///   type is reported under `ipam` with its path, like every `IPAMFields` read.
-    public init(ipam json: JSONValue) throws(IPAMConfigError) {
+    public init(ipam json: JSONValue) throws(ConfigFieldError) {
         self.init()
         guard let section = try IPAMFields(json, path: "ipam").object("kernelEvidence") else { return }
         if let n = try section.int("maxNamespaces") {
             guard (1...1_000_000).contains(n) else {
-                throw IPAMConfigError(field: "ipam.kernelEvidence.maxNamespaces", problem: "must be 1...1000000, got \(n)")
+                throw ConfigFieldError(field: "ipam.kernelEvidence.maxNamespaces", problem: "must be 1...1000000, got \(n)")
             }
             maxNamespaces = n
         }
         if let ms = try section.int("timeoutMs") {
             guard (1...600_000).contains(ms) else {
-                throw IPAMConfigError(field: "ipam.kernelEvidence.timeoutMs", problem: "must be 1...600000, got \(ms)")
+                throw ConfigFieldError(field: "ipam.kernelEvidence.timeoutMs", problem: "must be 1...600000, got \(ms)")
             }
             timeout = .milliseconds(ms)
         }
         if let dir = try section.string("proofDir") {
             guard dir.hasPrefix("/"), !dir.contains("\0") else {
-                throw IPAMConfigError(field: "ipam.kernelEvidence.proofDir", problem: "must be an absolute path, got \"\(dir)\"")
+                throw ConfigFieldError(field: "ipam.kernelEvidence.proofDir", problem: "must be an absolute path, got \"\(dir)\"")
             }
             proofDir = dir
         }

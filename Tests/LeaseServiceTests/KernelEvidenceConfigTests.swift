@@ -1,3 +1,4 @@
+import Addressing
 import Foundation
 import JSONCore
 @testable import LeaseService
@@ -39,7 +40,7 @@ import Testing
         do {
             _ = try decode(bad.json)
             Issue.record("accepted \(bad.json)")
-        } catch let error as IPAMConfigError {
+        } catch let error as ConfigFieldError {
             #expect(error.field == bad.field, "\(error)")
             #expect("\(error)".contains(bad.mentions), "\(error)")
         } catch {
