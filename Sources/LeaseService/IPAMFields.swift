@@ -33,23 +33,20 @@ struct IPAMFields {
         return value
     }
 
-    func string(_ key: String) throws(ConfigFieldError) -> String? {
+    /// The one typed read: absent (missing or `null`) is nil, a value `cast`
+    /// rejects is a mismatch naming `path.key` and what was `expected`.
+    private func read<T>(_ key: String, expected: String, _ cast: (JSONValue) -> T?) throws(ConfigFieldError) -> T? {
         guard let value = present(key) else { return nil }
-        guard let s = value.stringValue else { throw Self.mismatch("\(path).\(key)", "a string", value) }
-        return s
+        guard let typed = cast(value) else { throw Self.mismatch("\(path).\(key)", expected, value) }
+        return typed
     }
 
-    func int(_ key: String) throws(ConfigFieldError) -> Int? {
-        guard let value = present(key) else { return nil }
-        guard let n = value.intValue else { throw Self.mismatch("\(path).\(key)", "an integer", value) }
-        return n
-    }
+    func string(_ key: String) throws(ConfigFieldError) -> String? { try read(key, expected: "a string") { $0.stringValue } }
 
-    func double(_ key: String) throws(ConfigFieldError) -> Double? {
-        guard let value = present(key) else { return nil }
-        guard let n = value.doubleValue else { throw Self.mismatch("\(path).\(key)", "a number", value) }
-        return n
-    }
+    /// A number with no fractional part (`Int(exactly:)`): `1.5` is a mismatch.
+    func int(_ key: String) throws(ConfigFieldError) -> Int? { try read(key, expected: "an integer") { $0.intValue } }
+
+    func double(_ key: String) throws(ConfigFieldError) -> Double? { try read(key, expected: "a number") { $0.doubleValue } }
 
     func object(_ key: String) throws(ConfigFieldError) -> IPAMFields? {
         guard let value = present(key) else { return nil }
@@ -58,8 +55,6 @@ struct IPAMFields {
 
     /// The elements of an array field, each with its path (`key[i]`).
     func array(_ key: String) throws(ConfigFieldError) -> [(JSONValue, String)]? {
-        guard let value = present(key) else { return nil }
-        guard let a = value.arrayValue else { throw Self.mismatch("\(path).\(key)", "an array", value) }
-        return a.enumerated().map { ($0.element, "\(path).\(key)[\($0.offset)]") }
+        try read(key, expected: "an array") { $0.arrayValue }?.enumerated().map { ($0.element, "\(path).\(key)[\($0.offset)]") }
     }
 }
