@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(name: "LeaseStoreTests", dependencies: ["Addressing", "IPAM", "LeaseStore"]),
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI", "JSONCore"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "NetlinkTesting", "CMnl"]),
-        .testTarget(name: "KernelInventoryTests", dependencies: ["Addressing", "KernelInventory"]),
+        .testTarget(name: "KernelInventoryTests", dependencies: ["Addressing", "KernelInventory", "Netlink"]),
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
         .testTarget(name: "LeaseServiceTests", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService", "JSONCore"]),
         .testTarget(name: "EtcdTests", dependencies: ["Etcd"]),
