@@ -97,7 +97,7 @@ let package = Package(
         ]),
         // The OOM watchdog.
         .target(name: "Watchdog", dependencies: [
-            "SystemCalls",
+            "Addressing", "SystemCalls",
             "HoldfastVersion", "Cluster", "Etcd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "LeaseStoreTests", dependencies: ["Addressing", "IPAM", "LeaseStore"]),
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI", "JSONCore"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "NetlinkTesting", "CMnl"]),
-        .testTarget(name: "KernelInventoryTests", dependencies: ["Addressing", "KernelInventory"]),
+        .testTarget(name: "KernelInventoryTests", dependencies: ["Addressing", "KernelInventory", "Netlink"]),
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
         .testTarget(name: "LeaseServiceTests", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService", "JSONCore"]),
         .testTarget(name: "EtcdTests", dependencies: ["Etcd"]),

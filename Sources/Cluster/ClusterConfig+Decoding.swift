@@ -44,71 +44,71 @@ extension ClusterConfig {
     /// Reads `ipam.cluster` from the `ipam` object of a network config.
     ///
     /// - Returns: nil when there is no `cluster` key (a node-local network).
-    /// - Throws: `ClusterConfigError` when `cluster` is given together with
+    /// - Throws: `ConfigFieldError` when `cluster` is given together with
     ///   `ranges` or `subnet`, or any of its fields is invalid.
-    public static func parse(ipamJSON: Data, hostName: () -> String = ClusterConfig.hostName) throws(ClusterConfigError) -> ClusterConfig? {
+    public static func parse(ipamJSON: Data, hostName: () -> String = ClusterConfig.hostName) throws(ConfigFieldError) -> ClusterConfig? {
         let raw: RawIPAM
         do { raw = try JSONDecoder().decode(RawIPAM.self, from: ipamJSON) } catch {
-            throw ClusterConfigError(field: "ipam.cluster", problem: "cannot decode: \(error)")
+            throw ConfigFieldError(field: "ipam.cluster", problem: "cannot decode: \(error)")
         }
         guard let cluster = raw.cluster else { return nil }
         if raw.ranges != nil || raw.subnet != nil {
-            throw ClusterConfigError(field: "ipam.cluster", problem: "cluster replaces ranges: give either \"cluster\" or \"ranges\"/\"subnet\", not both")
+            throw ConfigFieldError(field: "ipam.cluster", problem: "cluster replaces ranges: give either \"cluster\" or \"ranges\"/\"subnet\", not both")
         }
         return try ClusterConfig(raw: cluster, hostName: hostName)
     }
 
-    init(raw: Raw, hostName: () -> String) throws(ClusterConfigError) {
-        guard let e = raw.etcd else { throw ClusterConfigError(field: "ipam.cluster.etcd", problem: "missing") }
+    init(raw: Raw, hostName: () -> String) throws(ConfigFieldError) {
+        guard let e = raw.etcd else { throw ConfigFieldError(field: "ipam.cluster.etcd", problem: "missing") }
         let endpoints = e.endpoints ?? []
-        guard !endpoints.isEmpty else { throw ClusterConfigError(field: "ipam.cluster.etcd.endpoints", problem: "give at least one endpoint") }
+        guard !endpoints.isEmpty else { throw ConfigFieldError(field: "ipam.cluster.etcd.endpoints", problem: "give at least one endpoint") }
         for (i, url) in endpoints.enumerated() {
             guard Self.validEndpoint(url) else {
-                throw ClusterConfigError(field: "ipam.cluster.etcd.endpoints[\(i)]", problem: "expected http://HOST:PORT or https://HOST:PORT, got \"\(url)\"")
+                throw ConfigFieldError(field: "ipam.cluster.etcd.endpoints[\(i)]", problem: "expected http://HOST:PORT or https://HOST:PORT, got \"\(url)\"")
             }
         }
         for (name, value) in [("caFile", e.caFile), ("certFile", e.certFile), ("keyFile", e.keyFile)] {
             if let value, !value.hasPrefix("/") {
-                throw ClusterConfigError(field: "ipam.cluster.etcd.\(name)", problem: "must be an absolute path, got \"\(value)\"")
+                throw ConfigFieldError(field: "ipam.cluster.etcd.\(name)", problem: "must be an absolute path, got \"\(value)\"")
             }
         }
         guard (e.certFile == nil) == (e.keyFile == nil) else {
-            throw ClusterConfigError(field: "ipam.cluster.etcd", problem: "certFile and keyFile go together")
+            throw ConfigFieldError(field: "ipam.cluster.etcd", problem: "certFile and keyFile go together")
         }
         if e.caFile != nil || e.certFile != nil, endpoints.contains(where: { $0.hasPrefix("http://") }) {
-            throw ClusterConfigError(field: "ipam.cluster.etcd.endpoints", problem: "TLS files are given but an endpoint is plain http://")
+            throw ConfigFieldError(field: "ipam.cluster.etcd.endpoints", problem: "TLS files are given but an endpoint is plain http://")
         }
         if let ms = e.timeoutMs, !(1...60_000).contains(ms) {
-            throw ClusterConfigError(field: "ipam.cluster.etcd.timeoutMs", problem: "must be 1...60000, got \(ms)")
+            throw ConfigFieldError(field: "ipam.cluster.etcd.timeoutMs", problem: "must be 1...60000, got \(ms)")
         }
         var prefix = e.prefix ?? Self.defaultPrefix
         while prefix.count > 1, prefix.hasSuffix("/") { prefix.removeLast() }
         guard prefix.hasPrefix("/"), prefix.count > 1, !prefix.contains("\0") else {
-            throw ClusterConfigError(field: "ipam.cluster.etcd.prefix", problem: "must be an absolute key prefix like \"/holdfast\", got \"\(e.prefix ?? "")\"")
+            throw ConfigFieldError(field: "ipam.cluster.etcd.prefix", problem: "must be an absolute key prefix like \"/holdfast\", got \"\(e.prefix ?? "")\"")
         }
         let rawPools = raw.pools ?? []
-        guard !rawPools.isEmpty else { throw ClusterConfigError(field: "ipam.cluster.pools", problem: "give at least one pool") }
+        guard !rawPools.isEmpty else { throw ConfigFieldError(field: "ipam.cluster.pools", problem: "give at least one pool") }
         var pools: [ClusterPool] = []
         for (i, p) in rawPools.enumerated() {
             let field = "ipam.cluster.pools[\(i)]"
-            guard let text = p.cidr else { throw ClusterConfigError(field: "\(field).cidr", problem: "missing") }
-            guard let cidr = IPNetwork(text) else { throw ClusterConfigError(field: "\(field).cidr", problem: "invalid CIDR \"\(text)\"") }
-            guard let bp = p.blockPrefix else { throw ClusterConfigError(field: "\(field).blockPrefix", problem: "missing") }
+            guard let text = p.cidr else { throw ConfigFieldError(field: "\(field).cidr", problem: "missing") }
+            guard let cidr = IPNetwork(text) else { throw ConfigFieldError(field: "\(field).cidr", problem: "invalid CIDR \"\(text)\"") }
+            guard let bp = p.blockPrefix else { throw ConfigFieldError(field: "\(field).blockPrefix", problem: "missing") }
             let pool = try ClusterPool(cidr: cidr, blockPrefix: bp, field: field)
             if pools.contains(where: { $0.isIPv4 == pool.isIPv4 }) {
-                throw ClusterConfigError(field: field, problem: "at most one pool per address family")
+                throw ConfigFieldError(field: field, problem: "at most one pool per address family")
             }
             pools.append(pool)
         }
         let node = raw.nodeName ?? hostName()
         guard Self.validNodeName(node) else {
-            throw ClusterConfigError(field: "ipam.cluster.nodeName",
+            throw ConfigFieldError(field: "ipam.cluster.nodeName",
                                      problem: "must be 1-253 characters of letters, digits, '.', '-' or '_', got \"\(node)\"")
         }
         var address: IPAddress?
         if let text = raw.nodeAddress {
             guard let a = IPAddress(text) else {
-                throw ClusterConfigError(field: "ipam.cluster.nodeAddress", problem: "invalid IP address \"\(text)\"")
+                throw ConfigFieldError(field: "ipam.cluster.nodeAddress", problem: "invalid IP address \"\(text)\"")
             }
             address = a
         }

@@ -28,14 +28,3 @@ public struct ClusterConfig: Sendable, Hashable {
         self.nodeAddress = nodeAddress
     }
 }
-
-/// A problem in `ipam.cluster`, naming the field; mapped to CNI error 7.
-public struct ClusterConfigError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var field: String
-    public var problem: String
-    public var description: String { "\(field): \(problem)" }
-    public init(field: String, problem: String) {
-        self.field = field
-        self.problem = problem
-    }
-}

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Addressing
 
 /// Finds the cluster `ipam` section in a network config or conflist, the file
 /// the runtime uses, so that `ipamctl cluster` and `holdfast-watchdog` read the
@@ -16,29 +17,29 @@ public enum ClusterNetworkFile {
     }
 
     /// The network name and the JSON of the first `ipam` object that has `cluster`.
-    public static func ipamSection(of data: Data, path: String) throws(ClusterConfigError) -> (network: String, ipam: Data) {
+    public static func ipamSection(of data: Data, path: String) throws(ConfigFieldError) -> (network: String, ipam: Data) {
         let file: File
         do { file = try JSONDecoder().decode(File.self, from: data) } catch {
-            throw ClusterConfigError(field: path, problem: "not a network config or conflist: \(error)")
+            throw ConfigFieldError(field: path, problem: "not a network config or conflist: \(error)")
         }
-        guard let name = file.name else { throw ClusterConfigError(field: path, problem: "no \"name\"") }
+        guard let name = file.name else { throw ConfigFieldError(field: path, problem: "no \"name\"") }
         let sections = ([file.ipam] + (file.plugins ?? []).map(\.ipam)).compactMap { $0 }
         guard let ipam = sections.first(where: { $0.hasKey("cluster") }) else {
-            throw ClusterConfigError(field: path, problem: "no plugin has an ipam section with \"cluster\"")
+            throw ConfigFieldError(field: path, problem: "no plugin has an ipam section with \"cluster\"")
         }
         do { return (name, try JSONEncoder().encode(ipam)) } catch {
-            throw ClusterConfigError(field: path, problem: "\(error)")
+            throw ConfigFieldError(field: path, problem: "\(error)")
         }
     }
 
     /// Reads `path` and parses its cluster settings.
-    public static func load(path: String) throws(ClusterConfigError) -> (network: String, ipam: Data, cluster: ClusterConfig) {
+    public static func load(path: String) throws(ConfigFieldError) -> (network: String, ipam: Data, cluster: ClusterConfig) {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ClusterConfigError(field: path, problem: "cannot read the file")
+            throw ConfigFieldError(field: path, problem: "cannot read the file")
         }
         let (network, ipam) = try ipamSection(of: data, path: path)
         guard let cluster = try ClusterConfig.parse(ipamJSON: ipam) else {
-            throw ClusterConfigError(field: path, problem: "no ipam.cluster")
+            throw ConfigFieldError(field: path, problem: "no ipam.cluster")
         }
         return (network, ipam, cluster)
     }

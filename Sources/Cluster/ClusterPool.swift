@@ -14,15 +14,15 @@ public struct ClusterPool: Sendable, Hashable {
     /// Most blocks one pool uses (2^24).
     public static let maxBlockBits = 24
 
-    /// - Throws: `ClusterConfigError` (field `field`) for a non-canonical CIDR,
+    /// - Throws: `ConfigFieldError` (field `field`) for a non-canonical CIDR,
     ///   a block prefix shorter than the pool's, or blocks of fewer than 4 addresses.
-    public init(cidr: IPNetwork, blockPrefix: Int, field: String = "pool") throws(ClusterConfigError) {
+    public init(cidr: IPNetwork, blockPrefix: Int, field: String = "pool") throws(ConfigFieldError) {
         guard cidr.isCanonical else {
-            throw ClusterConfigError(field: "\(field).cidr", problem: "network \(cidr) has host bits set; the network address is \(cidr.lower)")
+            throw ConfigFieldError(field: "\(field).cidr", problem: "network \(cidr) has host bits set; the network address is \(cidr.lower)")
         }
         let width = cidr.address.bitWidth
         guard blockPrefix >= cidr.prefixLength, blockPrefix <= width - 2 else {
-            throw ClusterConfigError(field: "\(field).blockPrefix",
+            throw ConfigFieldError(field: "\(field).blockPrefix",
                                      problem: "must be \(cidr.prefixLength)...\(width - 2) for \(cidr), got \(blockPrefix)")
         }
         self.cidr = cidr

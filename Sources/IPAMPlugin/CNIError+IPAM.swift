@@ -1,3 +1,4 @@
+import Addressing
 import CNI
 import KernelInventory
 import LeaseService
@@ -18,7 +19,7 @@ extension CNIError {
             return CNIError(code: HoldfastErrorCode.kernelEvidence,
                             msg: "cannot prove no live container holds the address: kernel scan incomplete",
                             details: "\(e); nothing was allocated")
-        case let e as IPAMConfigError:
+        case let e as ConfigFieldError:
             return .invalidConfig("invalid ipam configuration", details: e.description)
         case let e as ClusterAllocationError:
             switch e {

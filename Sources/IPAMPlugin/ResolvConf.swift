@@ -3,14 +3,15 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Addressing
 import CNI
 import LeaseService
 
 /// Reads a resolv.conf into the result's `dns` (what host-local does with `resolvConf`).
 enum ResolvConf {
-    static func load(path: String) throws(IPAMConfigError) -> CNIResult.DNS {
+    static func load(path: String) throws(ConfigFieldError) -> CNIResult.DNS {
         guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 else {
-            throw IPAMConfigError(field: "ipam.resolvConf", problem: "cannot read \(path)")
+            throw ConfigFieldError(field: "ipam.resolvConf", problem: "cannot read \(path)")
         }
         var dns = CNIResult.DNS()
         for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {

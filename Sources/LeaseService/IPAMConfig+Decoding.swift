@@ -36,7 +36,7 @@ extension IPAMConfig {
         var quarantineSeconds: Int?
         var maxReleaseFraction: Double?
 
-        init(json: JSONValue) throws(IPAMConfigError) {
+        init(json: JSONValue) throws(ConfigFieldError) {
             let f = try IPAMFields(json, path: "ipam")
             type = try f.string("type")
             if let sets = try f.array("ranges") {
@@ -75,75 +75,68 @@ extension IPAMConfig {
 
     /// Decodes and validates the `ipam` object of a network config.
     ///
-    /// - Throws: `IPAMConfigError` naming the field for malformed CIDRs, ranges
+    /// - Throws: `ConfigFieldError` naming the field for malformed CIDRs, ranges
     ///   outside their subnet, mixed families in one range set, overlapping
     ///   range sets, a relative `dataDir`, or no ranges at all.
-    public init(ipamJSON: Data) throws(IPAMConfigError) {
+    public init(ipamJSON: Data) throws(ConfigFieldError) {
         let json: JSONValue
         do {
             json = try JSONValue.parse(ipamJSON)
         } catch {
-            throw IPAMConfigError(field: "ipam", problem: "cannot decode: \(error)")
+            throw ConfigFieldError(field: "ipam", problem: "cannot decode: \(error)")
         }
         try self.init(ipam: json)
     }
 
     /// Decodes and validates an already parsed `ipam` object (the plugins have
     /// it from the network config; no re-encoding, no second parse).
-    public init(ipam json: JSONValue) throws(IPAMConfigError) {
+    public init(ipam json: JSONValue) throws(ConfigFieldError) {
         // Cluster mode is decoded only when the section asks for it, so a
         // node-local run pays nothing for it.
         var cluster: ClusterConfig?
         if let section = json["cluster"], !section.isNull {
-            do { cluster = try ClusterConfig.parse(ipamJSON: json.encoded()) } catch {
-                throw IPAMConfigError(field: error.field, problem: error.problem)
-            }
+            cluster = try ClusterConfig.parse(ipamJSON: json.encoded())
         }
         try self.init(raw: Raw(json: json), clusterMode: cluster != nil)
         self.cluster = cluster
         operations = try OperationsConfig(ipam: json)
-        // kernelEvidence is rare: the section is encoded again for its decoder only when present.
-        if json["kernelEvidence"] != nil {
-            kernelEvidence = try KernelEvidenceConfig(ipamJSON: json.encoded())
-        } else {
-            kernelEvidence = KernelEvidenceConfig()
-        }
+        kernelEvidence = try KernelEvidenceConfig(ipam: json)
     }
 
-    init(raw: Raw, clusterMode: Bool = false) throws(IPAMConfigError) {
+    init(raw: Raw, clusterMode: Bool = false) throws(ConfigFieldError) {
         var rawSets = raw.ranges ?? []
         // host-local puts the legacy single range first.
         if let subnet = raw.subnet {
             rawSets.insert([Raw.RawRange(subnet: subnet, rangeStart: raw.rangeStart, rangeEnd: raw.rangeEnd, gateway: raw.gateway)], at: 0)
         }
         guard !rawSets.isEmpty || clusterMode else {
-            throw IPAMConfigError(field: "ipam.ranges", problem: "no IP ranges specified (give \"ranges\" or \"subnet\")")
+            throw ConfigFieldError(field: "ipam.ranges", problem: "no IP ranges specified (give \"ranges\" or \"subnet\")")
         }
         var sets: [RangeSet] = []
         for (i, rawSet) in rawSets.enumerated() {
             let base = raw.subnet != nil && i == 0 ? "ipam" : "ipam.ranges[\(raw.subnet != nil ? i - 1 : i)]"
-            guard !rawSet.isEmpty else { throw IPAMConfigError(field: base, problem: "empty range set") }
+            guard !rawSet.isEmpty else { throw ConfigFieldError(field: base, problem: "empty range set") }
             var ranges: [IPRange] = []
             for (j, r) in rawSet.enumerated() {
                 let f = raw.subnet != nil && i == 0 ? base : "\(base)[\(j)]"
                 ranges.append(try Self.parseRange(r, field: f))
             }
             let set: RangeSet
-            do { set = try RangeSet(ranges) } catch { throw IPAMConfigError(field: base, problem: "\(error)") }
+            do { set = try RangeSet(ranges) } catch { throw ConfigFieldError(field: base, problem: "\(error)") }
             for (k, other) in sets.enumerated() where other.overlaps(set) {
-                throw IPAMConfigError(field: base, problem: "overlaps range set \(k)")
+                throw ConfigFieldError(field: base, problem: "overlaps range set \(k)")
             }
             sets.append(set)
         }
         var routes: [IPAMRoute] = []
         for (i, r) in (raw.routes ?? []).enumerated() {
             guard let dstText = r.dst, let dst = IPNetwork(dstText) else {
-                throw IPAMConfigError(field: "ipam.routes[\(i)].dst", problem: "invalid CIDR \(Self.quote(r.dst))")
+                throw ConfigFieldError(field: "ipam.routes[\(i)].dst", problem: "invalid CIDR \(Self.quote(r.dst))")
             }
             var gw: IPAddress?
             if let g = r.gw {
                 guard let a = IPAddress(g), a.isIPv4 == dst.address.isIPv4 else {
-                    throw IPAMConfigError(field: "ipam.routes[\(i)].gw", problem: "invalid gateway \(Self.quote(g)) for \(dst)")
+                    throw ConfigFieldError(field: "ipam.routes[\(i)].gw", problem: "invalid gateway \(Self.quote(g)) for \(dst)")
                 }
                 gw = a
             }
@@ -151,16 +144,16 @@ extension IPAMConfig {
         }
         let dataDir = raw.dataDir ?? Self.defaultDataDir
         guard dataDir.hasPrefix("/"), !dataDir.contains("\0") else {
-            throw IPAMConfigError(field: "ipam.dataDir", problem: "must be an absolute path, got \(Self.quote(dataDir))")
+            throw ConfigFieldError(field: "ipam.dataDir", problem: "must be an absolute path, got \(Self.quote(dataDir))")
         }
         if let ms = raw.lockTimeoutMs, !(1...600_000).contains(ms) {
-            throw IPAMConfigError(field: "ipam.lockTimeoutMs", problem: "must be 1...600000, got \(ms)")
+            throw ConfigFieldError(field: "ipam.lockTimeoutMs", problem: "must be 1...600000, got \(ms)")
         }
         if let s = raw.quarantineSeconds, !(0...86_400).contains(s) {
-            throw IPAMConfigError(field: "ipam.quarantineSeconds", problem: "must be 0...86400, got \(s)")
+            throw ConfigFieldError(field: "ipam.quarantineSeconds", problem: "must be 0...86400, got \(s)")
         }
         if let f = raw.maxReleaseFraction, !(f > 0 && f <= 1) {
-            throw IPAMConfigError(field: "ipam.maxReleaseFraction", problem: "must be in (0, 1], got \(f)")
+            throw ConfigFieldError(field: "ipam.maxReleaseFraction", problem: "must be in (0, 1], got \(f)")
         }
         self.init(rangeSets: sets, routes: routes, dataDir: dataDir, resolvConf: raw.resolvConf,
                   lockTimeout: raw.lockTimeoutMs.map { .milliseconds($0) } ?? Self.defaultLockTimeout,
@@ -168,20 +161,20 @@ extension IPAMConfig {
                   maxReleaseFraction: raw.maxReleaseFraction ?? 0.5)
     }
 
-    private static func parseRange(_ r: Raw.RawRange, field: String) throws(IPAMConfigError) -> IPRange {
-        guard let s = r.subnet else { throw IPAMConfigError(field: "\(field).subnet", problem: "missing") }
+    private static func parseRange(_ r: Raw.RawRange, field: String) throws(ConfigFieldError) -> IPRange {
+        guard let s = r.subnet else { throw ConfigFieldError(field: "\(field).subnet", problem: "missing") }
         guard let subnet = IPNetwork(s) else {
-            throw IPAMConfigError(field: "\(field).subnet", problem: "invalid CIDR \(quote(s))")
+            throw ConfigFieldError(field: "\(field).subnet", problem: "invalid CIDR \(quote(s))")
         }
         // Current host-local rejects host bits rather than guessing what was meant.
         guard subnet.isCanonical else {
-            throw IPAMConfigError(field: "\(field).subnet", problem: "network \(s) has host bits set; "
+            throw ConfigFieldError(field: "\(field).subnet", problem: "network \(s) has host bits set; "
                                   + "for a /\(subnet.prefixLength) the network address is \(subnet.lower)")
         }
-        func addr(_ text: String?, _ name: String) throws(IPAMConfigError) -> IPAddress? {
+        func addr(_ text: String?, _ name: String) throws(ConfigFieldError) -> IPAddress? {
             guard let text else { return nil }
             guard let a = IPAddress(text) else {
-                throw IPAMConfigError(field: "\(field).\(name)", problem: "invalid IP address \(quote(text))")
+                throw ConfigFieldError(field: "\(field).\(name)", problem: "invalid IP address \(quote(text))")
             }
             return a
         }
@@ -191,7 +184,7 @@ extension IPAMConfig {
         do {
             return try IPRange(subnet: subnet, rangeStart: start, rangeEnd: end, gateway: gw)
         } catch {
-            throw IPAMConfigError(field: field, problem: "\(error)")
+            throw ConfigFieldError(field: field, problem: "\(error)")
         }
     }
 

@@ -65,15 +65,3 @@ public struct IPAMRoute: Sendable, Hashable {
         self.gateway = gateway
     }
 }
-
-/// Problems in the `ipam` section; each names the offending field so the
-/// operator can fix the config without guessing. Mapped to CNI error 7.
-public struct IPAMConfigError: Error, CustomStringConvertible, Sendable {
-    public var field: String
-    public var problem: String
-    public var description: String { "\(field): \(problem)" }
-    public init(field: String, problem: String) {
-        self.field = field
-        self.problem = problem
-    }
-}

@@ -1,3 +1,4 @@
+import Addressing
 import JSONCore
 
 /// Typed reads of optional fields of the `ipam` object, straight from the
@@ -13,7 +14,7 @@ struct IPAMFields {
     let path: String
 
     /// The `ipam` object itself; anything but an object is an error.
-    init(_ value: JSONValue, path: String) throws(IPAMConfigError) {
+    init(_ value: JSONValue, path: String) throws(ConfigFieldError) {
         guard let object = value.objectValue else { throw Self.mismatch(path, "an object", value) }
         self.init(object: object, path: path)
     }
@@ -23,8 +24,8 @@ struct IPAMFields {
         self.path = path
     }
 
-    static func mismatch(_ path: String, _ expected: String, _ value: JSONValue) -> IPAMConfigError {
-        IPAMConfigError(field: "ipam", problem: "cannot decode: at \(path): expected \(expected), got \(value.typeName)")
+    static func mismatch(_ path: String, _ expected: String, _ value: JSONValue) -> ConfigFieldError {
+        ConfigFieldError(field: "ipam", problem: "cannot decode: at \(path): expected \(expected), got \(value.typeName)")
     }
 
     private func present(_ key: String) -> JSONValue? {
@@ -32,33 +33,28 @@ struct IPAMFields {
         return value
     }
 
-    func string(_ key: String) throws(IPAMConfigError) -> String? {
+    /// The one typed read: absent (missing or `null`) is nil, a value `cast`
+    /// rejects is a mismatch naming `path.key` and what was `expected`.
+    private func read<T>(_ key: String, expected: String, _ cast: (JSONValue) -> T?) throws(ConfigFieldError) -> T? {
         guard let value = present(key) else { return nil }
-        guard let s = value.stringValue else { throw Self.mismatch("\(path).\(key)", "a string", value) }
-        return s
+        guard let typed = cast(value) else { throw Self.mismatch("\(path).\(key)", expected, value) }
+        return typed
     }
 
-    func int(_ key: String) throws(IPAMConfigError) -> Int? {
-        guard let value = present(key) else { return nil }
-        guard let n = value.intValue else { throw Self.mismatch("\(path).\(key)", "an integer", value) }
-        return n
-    }
+    func string(_ key: String) throws(ConfigFieldError) -> String? { try read(key, expected: "a string") { $0.stringValue } }
 
-    func double(_ key: String) throws(IPAMConfigError) -> Double? {
-        guard let value = present(key) else { return nil }
-        guard let n = value.doubleValue else { throw Self.mismatch("\(path).\(key)", "a number", value) }
-        return n
-    }
+    /// A number with no fractional part (`Int(exactly:)`): `1.5` is a mismatch.
+    func int(_ key: String) throws(ConfigFieldError) -> Int? { try read(key, expected: "an integer") { $0.intValue } }
 
-    func object(_ key: String) throws(IPAMConfigError) -> IPAMFields? {
+    func double(_ key: String) throws(ConfigFieldError) -> Double? { try read(key, expected: "a number") { $0.doubleValue } }
+
+    func object(_ key: String) throws(ConfigFieldError) -> IPAMFields? {
         guard let value = present(key) else { return nil }
         return try IPAMFields(value, path: "\(path).\(key)")
     }
 
     /// The elements of an array field, each with its path (`key[i]`).
-    func array(_ key: String) throws(IPAMConfigError) -> [(JSONValue, String)]? {
-        guard let value = present(key) else { return nil }
-        guard let a = value.arrayValue else { throw Self.mismatch("\(path).\(key)", "an array", value) }
-        return a.enumerated().map { ($0.element, "\(path).\(key)[\($0.offset)]") }
+    func array(_ key: String) throws(ConfigFieldError) -> [(JSONValue, String)]? {
+        try read(key, expected: "an array") { $0.arrayValue }?.enumerated().map { ($0.element, "\(path).\(key)[\($0.offset)]") }
     }
 }

@@ -1,8 +1,5 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import Addressing
+import JSONCore
 
 /// How ADD proves no live container holds an address (Holdfast extension):
 /// where the currency proof lives, and the bounds of the full namespace scan
@@ -30,43 +27,28 @@ public struct KernelEvidenceConfig: Sendable, Equatable {
         self.proofDir = proofDir
     }
 
-    struct Raw: Decodable {
-        struct Section: Decodable {
-            var maxNamespaces: Int?
-            var timeoutMs: Int?
-            var proofDir: String?
-        }
-        var kernelEvidence: Section?
-    }
-
-    /// Decodes and validates `ipam.kernelEvidence`.
-    /// - Throws: `IPAMConfigError` naming the field (CNI error 7).
-    public init(ipamJSON: Data) throws(IPAMConfigError) {
-        // Most configs leave the section out: skip a second full decode then.
-        guard ipamJSON.firstRange(of: Data("kernelEvidence".utf8)) != nil else {
-            self.init()
-            return
-        }
-        let raw = try LooseDecoding.decode(Raw.self, from: ipamJSON) {
-            IPAMConfigError(field: "ipam.kernelEvidence", problem: "cannot decode: \(LooseDecoding.describe($0))")
-        }
-        let section = raw.kernelEvidence
+    /// Reads and validates `ipam.kernelEvidence` from an already parsed `ipam`
+    /// object; an absent or `null` section keeps the defaults.
+    /// - Throws: `ConfigFieldError` naming the field (CNI error 7); a wrong JSON
+    ///   type is reported under `ipam` with its path, like every `IPAMFields` read.
+    public init(ipam json: JSONValue) throws(ConfigFieldError) {
         self.init()
-        if let n = section?.maxNamespaces {
+        guard let section = try IPAMFields(json, path: "ipam").object("kernelEvidence") else { return }
+        if let n = try section.int("maxNamespaces") {
             guard (1...1_000_000).contains(n) else {
-                throw IPAMConfigError(field: "ipam.kernelEvidence.maxNamespaces", problem: "must be 1...1000000, got \(n)")
+                throw ConfigFieldError(field: "ipam.kernelEvidence.maxNamespaces", problem: "must be 1...1000000, got \(n)")
             }
             maxNamespaces = n
         }
-        if let ms = section?.timeoutMs {
+        if let ms = try section.int("timeoutMs") {
             guard (1...600_000).contains(ms) else {
-                throw IPAMConfigError(field: "ipam.kernelEvidence.timeoutMs", problem: "must be 1...600000, got \(ms)")
+                throw ConfigFieldError(field: "ipam.kernelEvidence.timeoutMs", problem: "must be 1...600000, got \(ms)")
             }
             timeout = .milliseconds(ms)
         }
-        if let dir = section?.proofDir {
+        if let dir = try section.string("proofDir") {
             guard dir.hasPrefix("/"), !dir.contains("\0") else {
-                throw IPAMConfigError(field: "ipam.kernelEvidence.proofDir", problem: "must be an absolute path, got \"\(dir)\"")
+                throw ConfigFieldError(field: "ipam.kernelEvidence.proofDir", problem: "must be an absolute path, got \"\(dir)\"")
             }
             proofDir = dir
         }

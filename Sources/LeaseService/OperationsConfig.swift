@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Addressing
 import JSONCore
 
 /// The operational knobs of the `ipam` section: flood protection and
@@ -56,7 +57,7 @@ public struct OperationsConfig: Sendable, Equatable {
         var logMaxBytes: Int?
         var logKeep: Int?
 
-        init(json: JSONValue) throws(IPAMConfigError) {
+        init(json: JSONValue) throws(ConfigFieldError) {
             let f = try IPAMFields(json, path: "ipam")
             if let r = try f.object("rateLimit") {
                 rateLimit = RawRate(perSecond: try r.double("perSecond"), burst: try r.int("burst"))
@@ -70,38 +71,38 @@ public struct OperationsConfig: Sendable, Equatable {
 
     /// Decodes and validates the operational keys of an already parsed `ipam`
     /// object (`IPAMConfig` and the observed plugin have it from the network config).
-    /// - Throws: `IPAMConfigError` naming the field (CNI error 7).
-    public init(ipam json: JSONValue) throws(IPAMConfigError) {
+    /// - Throws: `ConfigFieldError` naming the field (CNI error 7).
+    public init(ipam json: JSONValue) throws(ConfigFieldError) {
         let raw = try Raw(json: json)
         self.init()
         if let r = raw.rateLimit {
             guard let perSecond = r.perSecond, perSecond > 0, perSecond <= 1_000_000 else {
-                throw IPAMConfigError(field: "ipam.rateLimit.perSecond", problem: "must be in (0, 1000000], got \(IPAMConfig.quote(r.perSecond.map { "\($0)" }))")
+                throw ConfigFieldError(field: "ipam.rateLimit.perSecond", problem: "must be in (0, 1000000], got \(IPAMConfig.quote(r.perSecond.map { "\($0)" }))")
             }
             let burst = r.burst ?? max(1, Int(perSecond.rounded(.up)))
             guard (1...1_000_000).contains(burst) else {
-                throw IPAMConfigError(field: "ipam.rateLimit.burst", problem: "must be 1...1000000, got \(burst)")
+                throw ConfigFieldError(field: "ipam.rateLimit.burst", problem: "must be 1...1000000, got \(burst)")
             }
             rateLimit = RateLimit(perSecond: perSecond, burst: burst)
         }
         if let w = raw.maxWaiters {
             guard (0...4096).contains(w) else {
-                throw IPAMConfigError(field: "ipam.maxWaiters", problem: "must be 0...4096 (0 = no cap), got \(w)")
+                throw ConfigFieldError(field: "ipam.maxWaiters", problem: "must be 0...4096 (0 = no cap), got \(w)")
             }
             maxWaiters = w
         }
         if let f = raw.logFile {
             guard f.hasPrefix("/"), !f.contains("\0"), !f.hasSuffix("/") else {
-                throw IPAMConfigError(field: "ipam.logFile", problem: "must be an absolute file path, got \(IPAMConfig.quote(f))")
+                throw ConfigFieldError(field: "ipam.logFile", problem: "must be an absolute file path, got \(IPAMConfig.quote(f))")
             }
             logFile = f
         }
         if let m = raw.logMaxBytes {
-            guard m >= 4096 else { throw IPAMConfigError(field: "ipam.logMaxBytes", problem: "must be >= 4096, got \(m)") }
+            guard m >= 4096 else { throw ConfigFieldError(field: "ipam.logMaxBytes", problem: "must be >= 4096, got \(m)") }
             logMaxBytes = m
         }
         if let k = raw.logKeep {
-            guard (0...100).contains(k) else { throw IPAMConfigError(field: "ipam.logKeep", problem: "must be 0...100, got \(k)") }
+            guard (0...100).contains(k) else { throw ConfigFieldError(field: "ipam.logKeep", problem: "must be 0...100, got \(k)") }
             logKeep = k
         }
     }

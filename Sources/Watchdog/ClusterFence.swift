@@ -1,3 +1,4 @@
+import Addressing
 import Cluster
 import Etcd
 
@@ -11,7 +12,7 @@ public struct ClusterFence: Sendable {
     public var cluster: ClusterConfig
 
     /// Reads the network config or conflist the runtime uses.
-    public init(configPath: String) throws(ClusterConfigError) {
+    public init(configPath: String) throws(ConfigFieldError) {
         let loaded = try ClusterNetworkFile.load(path: configPath)
         network = loaded.network
         cluster = loaded.cluster

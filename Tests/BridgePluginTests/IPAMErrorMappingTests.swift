@@ -1,3 +1,4 @@
+import Addressing
 import CNI
 import IPAMPlugin
 import LeaseService
@@ -24,5 +25,13 @@ import Testing
         #expect(CNIError.from(ipam: IPAMServiceError.requestedUnplaced(["192.0.2.1"])).code == HoldfastErrorCode.requestedUnavailable)
         #expect(CNIError.from(ipam: IPAMServiceError.requestedUnavailable(address: "10.0.0.5", detail: "taken")).code
                 == HoldfastErrorCode.requestedUnavailable)
+    }
+
+    /// Every layer's config problem is invalid config (7), its field and problem in the details.
+    @Test func aConfigFieldErrorIsInvalidConfig() {
+        let error = CNIError.from(ipam: ConfigFieldError(field: "ipam.cluster.etcd", problem: "missing"))
+        #expect(error.code == 7)
+        #expect(error.msg == "invalid ipam configuration")
+        #expect(error.details == "ipam.cluster.etcd: missing")
     }
 }

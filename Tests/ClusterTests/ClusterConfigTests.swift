@@ -71,7 +71,7 @@ import Addressing
         #expect {
             _ = try ClusterConfig.parse(ipamJSON: Data(bad.json.utf8), hostName: { "h" })
         } throws: { error in
-            (error as? ClusterConfigError)?.field == bad.field
+            (error as? ConfigFieldError)?.field == bad.field
         }
     }
 }

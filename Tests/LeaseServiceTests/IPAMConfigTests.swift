@@ -5,7 +5,7 @@ import IPAM
 import Testing
 
 @Suite struct IPAMConfigTests {
-    func decode(_ json: String) throws(IPAMConfigError) -> IPAMConfig {
+    func decode(_ json: String) throws(ConfigFieldError) -> IPAMConfig {
         try IPAMConfig(ipamJSON: Data(json.utf8))
     }
 
@@ -33,7 +33,7 @@ import Testing
         #expect {
             _ = try decode(json)
         } throws: { error in
-            guard let e = error as? IPAMConfigError else { return false }
+            guard let e = error as? ConfigFieldError else { return false }
             return e.field == "ipam" && "\(e)".contains("cannot decode") && "\(e)".contains(path)
         }
     }
@@ -68,6 +68,8 @@ import Testing
         Bad(json: #"{"ranges":[[{"subnet":"10.0.0.0/24"}]],"routes":[{"dst":"x"}]}"#, field: "ipam.routes[0].dst"),
         Bad(json: #"{"ranges":[[{"subnet":"10.0.0.0/24"}]],"lockTimeoutMs":0}"#, field: "ipam.lockTimeoutMs"),
         Bad(json: #"{"ranges":"x"}"#, field: "ipam"),
+        // Cluster mode's error passes up as it is, naming its field.
+        Bad(json: #"{"cluster":{}}"#, field: "ipam.cluster.etcd"),
     ])
     func badConfigNamesTheField(_ bad: Bad) {
         do {
