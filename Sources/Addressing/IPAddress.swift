@@ -3,7 +3,7 @@
 /// One enum instead of a protocol so leases, ranges and results can hold either
 /// family in the same collection, compare them (every IPv4 sorts before every
 /// IPv6) and encode them as the plain strings CNI uses.
-public enum IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
+public enum IPAddress: Sendable, Hashable, Comparable, TextCodable {
     case v4(IPv4Address)
     case v6(IPv6Address)
 
@@ -90,17 +90,6 @@ public enum IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible, 
         }
     }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        let s = try c.decode(String.self)
-        guard let a = IPAddress(s) else {
-            throw DecodingError.dataCorruptedError(in: c, debugDescription: "invalid IP address \"\(s)\"")
-        }
-        self = a
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    public static let textKind = "IP address"
+    public init?(text: String) { self.init(text) }
 }

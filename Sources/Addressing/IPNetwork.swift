@@ -3,7 +3,7 @@
 /// The address part is kept as given (an interface address keeps its host
 /// bits); `network` gives the masked prefix. `lower`/`upper` bound the block,
 /// `contains(_:)` tests membership.
-public struct IPNetwork: Sendable, Hashable, CustomStringConvertible, Codable {
+public struct IPNetwork: Sendable, Hashable, TextCodable {
     public var address: IPAddress
     public var prefixLength: Int
 
@@ -89,17 +89,6 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible, Codable {
         return (hm, lm)
     }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        let s = try c.decode(String.self)
-        guard let n = IPNetwork(s) else {
-            throw DecodingError.dataCorruptedError(in: c, debugDescription: "invalid CIDR \"\(s)\"")
-        }
-        self = n
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    public static let textKind = "CIDR"
+    public init?(text: String) { self.init(text) }
 }

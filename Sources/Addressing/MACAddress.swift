@@ -1,6 +1,6 @@
 /// A 48-bit Ethernet hardware address, printed as CNI results show it
 /// (`"aa:bb:cc:dd:ee:ff"`, lowercase).
-public struct MACAddress: Sendable, Hashable, CustomStringConvertible, Codable {
+public struct MACAddress: Sendable, Hashable, TextCodable {
     public var bytes: [UInt8]
 
     /// nil unless exactly six bytes.
@@ -41,17 +41,6 @@ public struct MACAddress: Sendable, Hashable, CustomStringConvertible, Codable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        let s = try c.decode(String.self)
-        guard let m = MACAddress(s) else {
-            throw DecodingError.dataCorruptedError(in: c, debugDescription: "invalid MAC address \"\(s)\"")
-        }
-        self = m
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    public static let textKind = "MAC address"
+    public init?(text: String) { self.init(text) }
 }
