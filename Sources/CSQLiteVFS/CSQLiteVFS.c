@@ -60,6 +60,7 @@ static void register_vfs(void) {
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     base_vfs = sqlite3_vfs_find("unix");
     if (!base_vfs) return;
+    holdfast_shm_trust_install(base_vfs);
     holdfast_vfs = *base_vfs;
     holdfast_vfs.pNext = 0;
     holdfast_vfs.zName = holdfast_sqlite3_vfs_name;
@@ -78,4 +79,14 @@ int holdfast_sqlite3_sync_wal(sqlite3 *db) {
     if (rc != SQLITE_OK) return rc;
     if (!wal || !wal->pMethods) return SQLITE_OK;
     return wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+}
+
+static int record_wal_frames(void *out, sqlite3 *db, const char *schema, int frames) {
+    (void)db;
+    if (strcmp(schema, "main") == 0) *(int *)out = frames;
+    return SQLITE_OK;
+}
+
+void holdfast_sqlite3_track_wal_frames(sqlite3 *db, int *frames) {
+    (void)sqlite3_wal_hook(db, record_wal_frames, frames);
 }

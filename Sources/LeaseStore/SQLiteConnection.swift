@@ -15,6 +15,8 @@ final class SQLiteConnection {
     let handle: OpaquePointer
     let path: String
     private var cache: [String: OpaquePointer] = [:]
+    /// Frames in the WAL after this connection's last commit (sqlite3_wal_hook).
+    private let walFrames = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
 
     /// Opens `path` with `flags` (`SQLITE_OPEN_*`); always adds NOMUTEX (one
     /// connection per thread is our model) and EXRESCODE for precise errors,
@@ -32,11 +34,13 @@ final class SQLiteConnection {
         }
         self.handle = db
         self.path = path
+        walFrames.initialize(to: 0)
     }
 
     deinit {
         for statement in cache.values { sqlite3_finalize(statement) }
         sqlite3_close_v2(handle)
+        walFrames.deallocate()
     }
 
     /// Maps a result code to the error callers match on. A storage failure
@@ -82,10 +86,9 @@ final class SQLiteConnection {
     /// one fsync (the COMMIT) instead of five (new WAL header and its directory,
     /// COMMIT, then the close's checkpoint of WAL and main file).
     ///
-    /// SQLite's own `wal_autocheckpoint` is turned off: it cannot work across
-    /// processes, since each new process rebuilds the WAL index and forgets what
-    /// was checkpointed, so the WAL would never restart. `LeaseStore.write`
-    /// truncates it instead once it is large (`truncateWriteAheadLog`).
+    /// SQLite's own `wal_autocheckpoint` is turned off: `LeaseStore.write`
+    /// bounds the WAL itself after its commit (`checkpointWriteAheadLog`,
+    /// `truncateWriteAheadLog`), outside the commit's latency budget.
     func keepWriteAheadLog() throws(StoreError) {
         var on: Int32 = 1
         var rc = sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &on)
@@ -95,6 +98,20 @@ final class SQLiteConnection {
         // The C call, not the pragma: same effect without compiling a statement.
         rc = sqlite3_wal_autocheckpoint(handle, 0)
         guard rc == SQLITE_OK else { throw error(rc) }
+        holdfast_sqlite3_track_wal_frames(handle, walFrames)
+    }
+
+    /// Frames in the WAL as of this connection's last commit (0 before one).
+    var walFrameCount: Int { Int(walFrames.pointee) }
+
+    /// Copies the WAL into the main file without truncating it
+    /// (`SQLITE_CHECKPOINT_PASSIVE`, no waiting on readers), so the next
+    /// writer restarts the log from its start; false when it did not finish.
+    func checkpointWriteAheadLog() -> Bool {
+        sqlite3_busy_timeout(handle, 0)
+        var log: Int32 = 0, done: Int32 = 0
+        let rc = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &done)
+        return rc == SQLITE_OK && log == done
     }
 
     /// fdatasyncs the WAL: every frame this process (or any before it) wrote is

@@ -17,6 +17,22 @@ int holdfast_sqlite3_register_vfs(void);
 struct sqlite3;
 int holdfast_sqlite3_sync_wal(struct sqlite3 *db);
 
+/// Installs (from holdfast_sqlite3_register_vfs) the -shm keeping of
+/// ShmTrust.c: a first connection keeps a WAL index that is provably current
+/// instead of resetting it and rebuilding it from the whole WAL.
+struct sqlite3_vfs;
+void holdfast_shm_trust_install(struct sqlite3_vfs *unix_vfs);
+
+/// How many first opens in this process kept the -shm, and how many reset it
+/// (tests and benchmarks read these).
+unsigned long holdfast_shm_trusted_opens(void);
+unsigned long holdfast_shm_reset_opens(void);
+
+/// After every commit on `db`, stores the number of frames in its WAL (the
+/// sqlite3_wal_hook count) in `*frames`, which must outlive the connection.
+/// Replaces SQLite's autocheckpoint hook, which the store turns off anyway.
+void holdfast_sqlite3_track_wal_frames(struct sqlite3 *db, int *frames);
+
 /// The name to pass to sqlite3_open_v2.
 extern const char *const holdfast_sqlite3_vfs_name;
 
