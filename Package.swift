@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
         .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls"]),
         .testTarget(name: "IPAMTests", dependencies: ["Addressing", "IPAM"]),
-        .testTarget(name: "LeaseStoreTests", dependencies: ["Addressing", "IPAM", "LeaseStore"]),
+        .testTarget(name: "LeaseStoreTests", dependencies: ["Addressing", "IPAM", "LeaseStore", "CSQLiteVFS"]),
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI", "JSONCore"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "NetlinkTesting", "CMnl"]),
         .testTarget(name: "KernelInventoryTests", dependencies: ["Addressing", "KernelInventory", "Netlink"]),

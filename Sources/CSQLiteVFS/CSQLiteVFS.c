@@ -61,6 +61,8 @@ static void register_vfs(void) {
     base_vfs = sqlite3_vfs_find("unix");
     if (!base_vfs) return;
     holdfast_shm_trust_install(base_vfs);
+    holdfast_wal_writeback_install(base_vfs);
+    holdfast_quiet_fchown_install(base_vfs);
     holdfast_vfs = *base_vfs;
     holdfast_vfs.pNext = 0;
     holdfast_vfs.zName = holdfast_sqlite3_vfs_name;

@@ -17,7 +17,7 @@ extension IPAMService {
     /// 3. runs `body`, then `counting` in the same transaction, adding its
     ///    (allocations, releases) to `StatCounters` (no extra fsync);
     /// 4. after commit and unlock, records the lock wait in `Observations`,
-    ///    best effort.
+    ///    best effort, while the commit's WAL is written back.
     /// How long this run may still wait for the lock so that the whole run,
     /// including its own start-up before and rollback after a failed wait, ends
     /// within `lockTimeoutMs` of the run's `started`: the deadline a runtime (or a
@@ -37,16 +37,20 @@ extension IPAMService {
         let clock = ContinuousClock()
         let start = clock.now
         var waited: Duration?
-        defer {
-            if let waited {
-                let c = waited.components
-                Observations.update(directory: directory) {
-                    $0.observeLockWait(seconds: Double(c.seconds) + Double(c.attoseconds) / 1e18)
-                }
+        var observed = false
+        func observe() {
+            guard let waited, !observed else { return }
+            observed = true
+            let c = waited.components
+            Observations.update(directory: directory) {
+                $0.observeLockWait(seconds: Double(c.seconds) + Double(c.attoseconds) / 1e18)
             }
         }
+        // A failed write records its wait on the way out; a committed one while
+        // its WAL is being written back, so the update costs it no time.
+        defer { observe() }
         do {
-            return try store.write(lockTimeout: lockBudget()) { txn in
+            return try store.write(lockTimeout: lockBudget(), whileSyncing: observe) { txn in
                 waited = clock.now - start
                 let result = try body(txn)
                 let (allocations, releases) = try counting(txn, result)

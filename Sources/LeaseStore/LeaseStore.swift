@@ -133,7 +133,13 @@ public final class LeaseStore {
     /// When `body` changed any row, meta `generation` is incremented in the same
     /// transaction, so a later reader can tell whether the store moved since it
     /// last compared it with kernel state.
-    public func write<T>(lockTimeout: Duration, _ body: (LeaseTransaction) throws -> T) throws -> T {
+    ///
+    /// `whileSyncing` runs after a successful commit, once the lock is released
+    /// and the WAL's writes are submitted, before the fdatasync `write` waits
+    /// for: work that needs no durability (metrics) overlaps the disk's instead
+    /// of adding to it. It never runs for a failed write.
+    public func write<T>(lockTimeout: Duration, whileSyncing: () -> Void = {},
+                         _ body: (LeaseTransaction) throws -> T) throws -> T {
         guard !isReadOnly else { throw StoreError.readOnly(operation: "write on read-only store \(location.databasePath)") }
         precondition(!connection.inTransaction, "LeaseStore.write called inside another transaction")
         let clock = ContinuousClock()
@@ -167,6 +173,8 @@ public final class LeaseStore {
         }
         // Committed (visible to the next holder of the lock) but not yet on the
         // disk: the fsync that makes it durable runs outside the lock.
+        connection.startWriteAheadLogWriteback()
+        whileSyncing()
         try connection.syncWriteAheadLog()
         return result
     }

@@ -114,6 +114,12 @@ final class SQLiteConnection {
         return rc == SQLITE_OK && log == done
     }
 
+    /// Submits the WAL's dirty pages for writing without waiting (best effort),
+    /// so a later `syncWriteAheadLog` mostly waits for the device's flush.
+    func startWriteAheadLogWriteback() {
+        _ = holdfast_sqlite3_start_wal_writeback(handle)
+    }
+
     /// fdatasyncs the WAL: every frame this process (or any before it) wrote is
     /// on the disk when it returns.
     func syncWriteAheadLog() throws(StoreError) {

@@ -17,10 +17,24 @@ int holdfast_sqlite3_register_vfs(void);
 struct sqlite3;
 int holdfast_sqlite3_sync_wal(struct sqlite3 *db);
 
+/// Submits the write-back of `db`'s WAL without waiting for it
+/// (sync_file_range), so the fdatasync that follows waits less (WALWriteback.c).
+/// 0 when submitted, -1 when this process has no such WAL open.
+int holdfast_sqlite3_start_wal_writeback(struct sqlite3 *db);
+
+/// Installs (from holdfast_sqlite3_register_vfs) the descriptor bookkeeping
+/// holdfast_sqlite3_start_wal_writeback needs.
+struct sqlite3_vfs;
+void holdfast_wal_writeback_install(struct sqlite3_vfs *unix_vfs);
+
+/// Installs (from holdfast_sqlite3_register_vfs) an fchown that skips files
+/// already owned as asked, so opening the WAL as root does not make the next
+/// fdatasync write the inode too (QuietFchown.c).
+void holdfast_quiet_fchown_install(struct sqlite3_vfs *unix_vfs);
+
 /// Installs (from holdfast_sqlite3_register_vfs) the -shm keeping of
 /// ShmTrust.c: a first connection keeps a WAL index that is provably current
 /// instead of resetting it and rebuilding it from the whole WAL.
-struct sqlite3_vfs;
 void holdfast_shm_trust_install(struct sqlite3_vfs *unix_vfs);
 
 /// How many first opens in this process kept the -shm, and how many reset it
