@@ -67,13 +67,28 @@ extension LeaseStore {
     /// The 16-byte magic at the start of every SQLite 3 file.
     static let sqliteMagic = Array("SQLite format 3\0".utf8)
 
+    /// What the 100-byte header of a database file says, read before SQLite opens it.
+    struct FileHeader {
+        /// Why the file looks wrong, so `quick_check` should decide; nil when it looks fine.
+        var suspicion: String?
+        /// Bytes 18 and 19 are 2: the file is in WAL mode, and SQLite opens it
+        /// in that mode by itself, so `PRAGMA journal_mode = WAL` would only
+        /// cost a compiled statement.
+        var isWriteAheadLogged = false
+    }
+
     /// Cheap checks on the raw file before SQLite parses it: non-empty files must
     /// start with the SQLite magic, and, when no WAL could hold newer pages, must
     /// be at least as long as their header says. Returns a reason the file looks
     /// wrong (so `quick_check` should decide), or nil. Throws `.corrupt` for
     /// files that cannot be a SQLite database at all.
     static func inspectFile(_ path: String) throws(StoreError) -> String? {
-        guard let size = try Posix.fileSize(path), size > 0 else { return nil }
+        try inspectHeader(path).suspicion
+    }
+
+    /// `inspectFile`, also reporting whether the header says WAL mode.
+    static func inspectHeader(_ path: String) throws(StoreError) -> FileHeader {
+        guard let size = try Posix.fileSize(path), size > 0 else { return FileHeader() }
         let header = try Posix.readPrefix(path, count: 100)
         guard header.count >= 16, Array(header[0..<16]) == sqliteMagic else {
             throw .corrupt(path: path, detail: "not a SQLite database (bad magic header, \(size) bytes)")
@@ -82,6 +97,7 @@ extension LeaseStore {
             throw .corrupt(path: path, detail: "truncated SQLite header (\(size) bytes)")
         }
         func be32(_ at: Int) -> UInt32 { header[at..<at + 4].reduce(0) { $0 << 8 | UInt32($1) } }
+        var result = FileHeader(isWriteAheadLogged: header[18] == 2 && header[19] == 2)
         var pageSize = Int64(UInt16(header[16]) << 8 | UInt16(header[17]))
         if pageSize == 1 { pageSize = 65536 }
         let pageCount = Int64(be32(28))
@@ -91,10 +107,10 @@ extension LeaseStore {
             // and SQLite's recovery completes the file; only then is a short
             // file suspicious rather than damaged.
             let walSize = try Posix.fileSize(path + "-wal") ?? 0
-            return "file is \(size) bytes but its header describes \(pageCount) pages of \(pageSize) bytes"
+            result.suspicion = "file is \(size) bytes but its header describes \(pageCount) pages of \(pageSize) bytes"
                 + (walSize > 0 ? " (a \(walSize)-byte WAL is present)" : "")
         }
-        return nil
+        return result
     }
 
     /// Runs `PRAGMA quick_check` and throws `.corrupt` unless it answers "ok".

@@ -88,16 +88,20 @@ public final class LeaseStore {
     private static func openExisting(_ location: StoreLocation, mayCreate: Bool) throws(StoreError) -> LeaseStore? {
         let path = location.databasePath
         if !mayCreate, (try Posix.fileSize(path) ?? 0) == 0 { return nil }
-        let suspicion = try inspectFile(path)
+        let header = try inspectHeader(path)
         let connection = try SQLiteConnection(path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         connection.setBusyTimeout(milliseconds: 1000)
         // Validate before any pragma that writes: switching a foreign rollback-journal
         // database to WAL would modify a file we must not touch.
-        let isNew = try classify(connection, suspicion: suspicion)
+        let isNew = try classify(connection, suspicion: header.suspicion)
         if isNew && !mayCreate { return nil }
-        let mode = try connection.scalarText("PRAGMA journal_mode = WAL")
-        guard mode == "wal" else {
-            throw .sqlite(code: SQLITE_ERROR, message: "could not switch \(path) to WAL (journal_mode is \(mode ?? "unknown"))")
+        // A file whose header says WAL is opened in WAL mode by SQLite itself
+        // (every store after its first open); only a new file is switched.
+        if isNew || !header.isWriteAheadLogged {
+            let mode = try connection.scalarText("PRAGMA journal_mode = WAL")
+            guard mode == "wal" else {
+                throw .sqlite(code: SQLITE_ERROR, message: "could not switch \(path) to WAL (journal_mode is \(mode ?? "unknown"))")
+            }
         }
         // NORMAL: COMMIT does not fsync; `write` fdatasyncs the WAL itself after
         // releasing the flock, before it returns, so concurrent writers do not

@@ -14,7 +14,8 @@ import Glibc
 final class SQLiteConnection {
     let handle: OpaquePointer
     let path: String
-    private var cache: [String: OpaquePointer] = [:]
+    /// Sized for a plugin run's ~15 statements, so filling it never rehashes.
+    private var cache = [String: OpaquePointer](minimumCapacity: 32)
     /// Frames in the WAL after this connection's last commit (sqlite3_wal_hook).
     private let walFrames = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
 
