@@ -65,6 +65,8 @@ let package = Package(
         .target(name: "LeaseStore", dependencies: ["Addressing", "IPAM", "CSQLite", "CSQLiteVFS", "SystemCalls"]),
         // JSONValue and its one-pass parser and writer (no Codable on the hot path).
         .target(name: "JSONCore"),
+        // Typed, path-naming reads of the parsed `ipam` object (node-local and cluster settings).
+        .target(name: "ConfigFields", dependencies: ["Addressing", "JSONCore"]),
         // The CNI protocol: environment, config, results per version, errors, dispatcher.
         .target(name: "CNI", dependencies: ["Addressing", "JSONCore", "SystemCalls"]),
         // Typed netlink over libmnl: links, addresses, routes, neighbours, namespaces.
@@ -77,12 +79,12 @@ let package = Package(
         // A lean etcd v3 client (JSON gateway over libcurl) for cluster mode.
         .target(name: "Etcd", dependencies: ["CCurl"]),
         // Cluster mode: config, block layout and the claim protocol on etcd (no CNI, no SQLite).
-        .target(name: "Cluster", dependencies: ["Addressing", "Etcd"]),
+        .target(name: "Cluster", dependencies: ["Addressing", "ConfigFields", "Etcd", "JSONCore"]),
         // The lease service: allocation, release, GC, status, flood guards, freeze,
         // and the kernel evidence that proves the store current (CurrencyGuard).
         // No CNI import: ipamctl and cluster mode use it without the protocol.
         .target(name: "LeaseService", dependencies: ["Addressing", "IPAM", "LeaseStore", "KernelInventory", "JSONCore", "SystemCalls",
-                                                   "Cluster"]),
+                                                   "Cluster", "ConfigFields"]),
         // The thin CNI adapter over LeaseService (holdfast-ipam, and holdfast in-process).
         .target(name: "IPAMPlugin", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService", "CNI",
                                                  "KernelInventory"]),
@@ -124,7 +126,7 @@ let package = Package(
         .testTarget(name: "WatchdogTests", dependencies: ["Watchdog"]),
         .testTarget(name: "LeaseServiceTests", dependencies: ["Addressing", "IPAM", "LeaseStore", "LeaseService", "JSONCore"]),
         .testTarget(name: "EtcdTests", dependencies: ["Etcd"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Addressing", "Etcd", "Cluster"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Addressing", "Etcd", "Cluster", "JSONCore"]),
         .testTarget(name: "BridgePluginTests", dependencies: ["Addressing", "CNI", "IPAM", "LeaseStore", "LeaseService", "IPAMPlugin",
                                                          "Netlink", "NetlinkTesting", "BridgePlugin"]),
     ]

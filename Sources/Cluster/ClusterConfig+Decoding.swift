@@ -7,113 +7,108 @@ import Foundation
 import Glibc
 #endif
 import Addressing
+import ConfigFields
 import Etcd
+import JSONCore
 
 extension ClusterConfig {
-    /// The JSON shapes, decoded leniently so validation can name the field.
-    struct Raw: Decodable {
-        struct RawEtcd: Decodable {
-            var endpoints: [String]?
-            var prefix: String?
-            var caFile: String?
-            var certFile: String?
-            var keyFile: String?
-            var timeoutMs: Int?
-        }
-        struct RawPool: Decodable {
-            var cidr: String?
-            var blockPrefix: Int?
-        }
-        var etcd: RawEtcd?
-        var pools: [RawPool]?
-        var nodeName: String?
-        var nodeAddress: String?
-    }
-
-    /// What of the `ipam` object matters here: `cluster`, and whether node-local ranges are given too.
-    struct RawIPAM: Decodable {
-        var cluster: Raw?
-        var ranges: [[JSONIgnored]]?
-        var subnet: String?
-    }
-
-    struct JSONIgnored: Decodable {
-        init(from decoder: Decoder) throws {}
-    }
-
     /// Reads `ipam.cluster` from the `ipam` object of a network config.
     ///
     /// - Returns: nil when there is no `cluster` key (a node-local network).
     /// - Throws: `ConfigFieldError` when `cluster` is given together with
     ///   `ranges` or `subnet`, or any of its fields is invalid.
     public static func parse(ipamJSON: Data, hostName: () -> String = ClusterConfig.hostName) throws(ConfigFieldError) -> ClusterConfig? {
-        let raw: RawIPAM
-        do { raw = try JSONDecoder().decode(RawIPAM.self, from: ipamJSON) } catch {
+        let json: JSONValue
+        do { json = try JSONValue.parse(ipamJSON) } catch {
             throw ConfigFieldError(field: "ipam.cluster", problem: "cannot decode: \(error)")
         }
-        guard let cluster = raw.cluster else { return nil }
-        if raw.ranges != nil || raw.subnet != nil {
-            throw ConfigFieldError(field: "ipam.cluster", problem: "cluster replaces ranges: give either \"cluster\" or \"ranges\"/\"subnet\", not both")
-        }
-        return try ClusterConfig(raw: cluster, hostName: hostName)
+        return try parse(ipam: json, hostName: hostName)
     }
 
-    init(raw: Raw, hostName: () -> String) throws(ConfigFieldError) {
-        guard let e = raw.etcd else { throw ConfigFieldError(field: "ipam.cluster.etcd", problem: "missing") }
-        let endpoints = e.endpoints ?? []
+    /// `parse(ipamJSON:)` on an `ipam` object already parsed (the plugins have
+    /// it from the network config). Read with `IPAMFields`, not `JSONDecoder`:
+    /// the generic decoder cost an ADD in cluster mode 0.7 M instructions and
+    /// the page faults of its code, a quarter of the run (docs/benchmarks.md).
+    public static func parse(ipam json: JSONValue, hostName: () -> String = ClusterConfig.hostName) throws(ConfigFieldError) -> ClusterConfig? {
+        let ipam = try IPAMFields(json, path: "ipam")
+        guard let cluster = try ipam.object("cluster") else { return nil }
+        if ipam.present("ranges") != nil || ipam.present("subnet") != nil {
+            throw ConfigFieldError(field: "ipam.cluster", problem: "cluster replaces ranges: give either \"cluster\" or \"ranges\"/\"subnet\", not both")
+        }
+        return try ClusterConfig(cluster: cluster, hostName: hostName)
+    }
+
+    /// The strings of an array field (each element must be a string).
+    private static func strings(_ fields: IPAMFields, _ key: String) throws(ConfigFieldError) -> [String]? {
+        guard let items = try fields.array(key) else { return nil }
+        var result: [String] = []
+        for (item, path) in items {
+            guard let text = item.stringValue else { throw IPAMFields.mismatch(path, "a string", item) }
+            result.append(text)
+        }
+        return result
+    }
+
+    init(cluster raw: IPAMFields, hostName: () -> String) throws(ConfigFieldError) {
+        guard let e = try raw.object("etcd") else { throw ConfigFieldError(field: "ipam.cluster.etcd", problem: "missing") }
+        let endpoints = try Self.strings(e, "endpoints") ?? []
         guard !endpoints.isEmpty else { throw ConfigFieldError(field: "ipam.cluster.etcd.endpoints", problem: "give at least one endpoint") }
         for (i, url) in endpoints.enumerated() {
             guard Self.validEndpoint(url) else {
                 throw ConfigFieldError(field: "ipam.cluster.etcd.endpoints[\(i)]", problem: "expected http://HOST:PORT or https://HOST:PORT, got \"\(url)\"")
             }
         }
-        for (name, value) in [("caFile", e.caFile), ("certFile", e.certFile), ("keyFile", e.keyFile)] {
+        let caFile = try e.string("caFile"), certFile = try e.string("certFile"), keyFile = try e.string("keyFile")
+        for (name, value) in [("caFile", caFile), ("certFile", certFile), ("keyFile", keyFile)] {
             if let value, !value.hasPrefix("/") {
                 throw ConfigFieldError(field: "ipam.cluster.etcd.\(name)", problem: "must be an absolute path, got \"\(value)\"")
             }
         }
-        guard (e.certFile == nil) == (e.keyFile == nil) else {
+        guard (certFile == nil) == (keyFile == nil) else {
             throw ConfigFieldError(field: "ipam.cluster.etcd", problem: "certFile and keyFile go together")
         }
-        if e.caFile != nil || e.certFile != nil, endpoints.contains(where: { $0.hasPrefix("http://") }) {
+        if caFile != nil || certFile != nil, endpoints.contains(where: { $0.hasPrefix("http://") }) {
             throw ConfigFieldError(field: "ipam.cluster.etcd.endpoints", problem: "TLS files are given but an endpoint is plain http://")
         }
-        if let ms = e.timeoutMs, !(1...60_000).contains(ms) {
+        let timeoutMs = try e.int("timeoutMs")
+        if let ms = timeoutMs, !(1...60_000).contains(ms) {
             throw ConfigFieldError(field: "ipam.cluster.etcd.timeoutMs", problem: "must be 1...60000, got \(ms)")
         }
-        var prefix = e.prefix ?? Self.defaultPrefix
+        let givenPrefix = try e.string("prefix")
+        var prefix = givenPrefix ?? Self.defaultPrefix
         while prefix.count > 1, prefix.hasSuffix("/") { prefix.removeLast() }
         guard prefix.hasPrefix("/"), prefix.count > 1, !prefix.contains("\0") else {
-            throw ConfigFieldError(field: "ipam.cluster.etcd.prefix", problem: "must be an absolute key prefix like \"/holdfast\", got \"\(e.prefix ?? "")\"")
+            throw ConfigFieldError(field: "ipam.cluster.etcd.prefix", problem: "must be an absolute key prefix like \"/holdfast\", got \"\(givenPrefix ?? "")\"")
         }
-        let rawPools = raw.pools ?? []
+        let rawPools = try raw.array("pools") ?? []
         guard !rawPools.isEmpty else { throw ConfigFieldError(field: "ipam.cluster.pools", problem: "give at least one pool") }
         var pools: [ClusterPool] = []
-        for (i, p) in rawPools.enumerated() {
+        for (i, (item, itemPath)) in rawPools.enumerated() {
             let field = "ipam.cluster.pools[\(i)]"
-            guard let text = p.cidr else { throw ConfigFieldError(field: "\(field).cidr", problem: "missing") }
+            let p = try IPAMFields(item, path: itemPath)
+            guard let text = try p.string("cidr") else { throw ConfigFieldError(field: "\(field).cidr", problem: "missing") }
             guard let cidr = IPNetwork(text) else { throw ConfigFieldError(field: "\(field).cidr", problem: "invalid CIDR \"\(text)\"") }
-            guard let bp = p.blockPrefix else { throw ConfigFieldError(field: "\(field).blockPrefix", problem: "missing") }
+            guard let bp = try p.int("blockPrefix") else { throw ConfigFieldError(field: "\(field).blockPrefix", problem: "missing") }
             let pool = try ClusterPool(cidr: cidr, blockPrefix: bp, field: field)
             if pools.contains(where: { $0.isIPv4 == pool.isIPv4 }) {
                 throw ConfigFieldError(field: field, problem: "at most one pool per address family")
             }
             pools.append(pool)
         }
-        let node = raw.nodeName ?? hostName()
+        let node = try raw.string("nodeName") ?? hostName()
         guard Self.validNodeName(node) else {
             throw ConfigFieldError(field: "ipam.cluster.nodeName",
                                      problem: "must be 1-253 characters of letters, digits, '.', '-' or '_', got \"\(node)\"")
         }
         var address: IPAddress?
-        if let text = raw.nodeAddress {
+        if let text = try raw.string("nodeAddress") {
             guard let a = IPAddress(text) else {
                 throw ConfigFieldError(field: "ipam.cluster.nodeAddress", problem: "invalid IP address \"\(text)\"")
             }
             address = a
         }
-        let etcd = EtcdConfig(endpoints: endpoints, caFile: e.caFile, certFile: e.certFile, keyFile: e.keyFile,
-                              timeout: e.timeoutMs.map { .milliseconds($0) } ?? EtcdConfig.defaultTimeout)
+        let etcd = EtcdConfig(endpoints: endpoints, caFile: caFile, certFile: certFile, keyFile: keyFile,
+                              timeout: timeoutMs.map { .milliseconds($0) } ?? EtcdConfig.defaultTimeout)
         self.init(etcd: etcd, prefix: prefix, pools: pools, nodeName: node, nodeAddress: address)
     }
 

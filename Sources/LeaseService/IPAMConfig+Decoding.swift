@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Addressing
+import ConfigFields
 import Cluster
 import IPAM
 import JSONCore
@@ -95,7 +96,7 @@ extension IPAMConfig {
         // node-local run pays nothing for it.
         var cluster: ClusterConfig?
         if let section = json["cluster"], !section.isNull {
-            cluster = try ClusterConfig.parse(ipamJSON: json.encoded())
+            cluster = try ClusterConfig.parse(ipam: json)
         }
         try self.init(raw: Raw(json: json), clusterMode: cluster != nil)
         self.cluster = cluster

@@ -1,4 +1,5 @@
 import Addressing
+import ConfigFields
 import JSONCore
 
 /// How ADD proves no live container holds an address (Holdfast extension):

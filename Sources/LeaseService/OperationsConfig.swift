@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Addressing
+import ConfigFields
 import JSONCore
 
 /// The operational knobs of the `ipam` section: flood protection and

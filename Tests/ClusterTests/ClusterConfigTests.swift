@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Addressing
+import JSONCore
 @testable import Cluster
 
 @Suite struct ClusterConfigTests {
@@ -21,6 +22,40 @@ import Addressing
         #expect(c.pools.map(\.blockCount) == [1024, 1 << 24])
         #expect(c.nodeName == "node-a")
         #expect(c.nodeAddress == IPAddress("192.0.2.21"))
+    }
+
+    @Test func theParsedObjectAndItsBytesGiveTheSameConfig() throws {
+        let json = try JSONValue.parse(Data(Self.good.utf8))
+        #expect(try ClusterConfig.parse(ipam: json) == ClusterConfig.parse(ipamJSON: Data(Self.good.utf8)))
+    }
+
+    /// A value of the wrong JSON type is reported like every `ipam` field:
+    /// under `ipam`, with the path of the value in the message.
+    @Test(arguments: [
+        (#"{"cluster": {"etcd": {"endpoints": ["http://a:1"], "timeoutMs": "5"}, \#(pool)}}"#, "ipam.cluster.etcd.timeoutMs"),
+        (#"{"cluster": {"etcd": {"endpoints": ["http://a:1"], "timeoutMs": 1.5}, \#(pool)}}"#, "ipam.cluster.etcd.timeoutMs"),
+        (#"{"cluster": {"etcd": {"endpoints": [7]}, \#(pool)}}"#, "ipam.cluster.etcd.endpoints[0]"),
+        (#"{"cluster": {"etcd": {"endpoints": "http://a:1"}, \#(pool)}}"#, "ipam.cluster.etcd.endpoints"),
+        (#"{"cluster": {\#(etcd), "pools": {"cidr": "10.9.0.0/16"}}}"#, "ipam.cluster.pools"),
+        (#"{"cluster": {\#(etcd), "pools": ["10.9.0.0/16"]}}"#, "ipam.cluster.pools[0]"),
+        (#"{"cluster": {\#(etcd), \#(pool), "nodeName": 3}}"#, "ipam.cluster.nodeName"),
+        (#"{"cluster": "etcd"}"#, "ipam.cluster"),
+    ])
+    func wrongTypesNameTheirPath(_ json: String, _ path: String) {
+        #expect {
+            _ = try ClusterConfig.parse(ipamJSON: Data(json.utf8), hostName: { "h" })
+        } throws: { error in
+            guard let e = error as? ConfigFieldError else { return false }
+            return e.field == "ipam" && "\(e)".contains("at \(path):")
+        }
+    }
+
+    @Test func nullMeansAbsent() throws {
+        let json = #"{"ranges": null, "cluster": {"etcd": {"endpoints": ["http://a:1"], "prefix": null}, \#(Self.pool), "nodeAddress": null}}"#
+        let c = try #require(try ClusterConfig.parse(ipamJSON: Data(json.utf8), hostName: { "h" }))
+        #expect(c.prefix == ClusterConfig.defaultPrefix)
+        #expect(c.nodeAddress == nil)
+        #expect(try ClusterConfig.parse(ipamJSON: Data(#"{"cluster": null, "subnet": "10.0.0.0/24"}"#.utf8)) == nil)
     }
 
     @Test func absentClusterIsANodeLocalNetwork() throws {

@@ -1,20 +1,21 @@
 import Addressing
 import JSONCore
 
-/// Typed reads of optional fields of the `ipam` object, straight from the
-/// parsed `JSONValue`.
+/// Typed reads of optional fields of the `ipam` object (and the objects in
+/// it, such as `cluster`), straight from the parsed `JSONValue`.
 ///
 /// Why not `Decodable`: every ADD and DEL decodes this object, and the generic
 /// decoding machinery cost about a million instructions per run, a quarter of
-/// an IPAM ADD (docs/benchmarks.md). The rules are `decodeIfPresent`'s: a
-/// missing key or `null` is absent; any other type, or a fractional number for
-/// an integer field, is an error naming the field path.
-struct IPAMFields {
-    let object: [String: JSONValue]
-    let path: String
+/// an IPAM ADD; cluster mode's settings through `JSONDecoder` were 0.7 million
+/// more (docs/benchmarks.md). The rules are `decodeIfPresent`'s: a missing key
+/// or `null` is absent; any other type, or a fractional number for an integer
+/// field, is an error naming the field path.
+public struct IPAMFields {
+    public let object: [String: JSONValue]
+    public let path: String
 
     /// The `ipam` object itself; anything but an object is an error.
-    init(_ value: JSONValue, path: String) throws(ConfigFieldError) {
+    public init(_ value: JSONValue, path: String) throws(ConfigFieldError) {
         guard let object = value.objectValue else { throw Self.mismatch(path, "an object", value) }
         self.init(object: object, path: path)
     }
@@ -24,11 +25,12 @@ struct IPAMFields {
         self.path = path
     }
 
-    static func mismatch(_ path: String, _ expected: String, _ value: JSONValue) -> ConfigFieldError {
+    public static func mismatch(_ path: String, _ expected: String, _ value: JSONValue) -> ConfigFieldError {
         ConfigFieldError(field: "ipam", problem: "cannot decode: at \(path): expected \(expected), got \(value.typeName)")
     }
 
-    private func present(_ key: String) -> JSONValue? {
+    /// The value at `key` unless it is missing or `null`.
+    public func present(_ key: String) -> JSONValue? {
         guard let value = object[key], !value.isNull else { return nil }
         return value
     }
@@ -41,20 +43,20 @@ struct IPAMFields {
         return typed
     }
 
-    func string(_ key: String) throws(ConfigFieldError) -> String? { try read(key, expected: "a string") { $0.stringValue } }
+    public func string(_ key: String) throws(ConfigFieldError) -> String? { try read(key, expected: "a string") { $0.stringValue } }
 
     /// A number with no fractional part (`Int(exactly:)`): `1.5` is a mismatch.
-    func int(_ key: String) throws(ConfigFieldError) -> Int? { try read(key, expected: "an integer") { $0.intValue } }
+    public func int(_ key: String) throws(ConfigFieldError) -> Int? { try read(key, expected: "an integer") { $0.intValue } }
 
-    func double(_ key: String) throws(ConfigFieldError) -> Double? { try read(key, expected: "a number") { $0.doubleValue } }
+    public func double(_ key: String) throws(ConfigFieldError) -> Double? { try read(key, expected: "a number") { $0.doubleValue } }
 
-    func object(_ key: String) throws(ConfigFieldError) -> IPAMFields? {
+    public func object(_ key: String) throws(ConfigFieldError) -> IPAMFields? {
         guard let value = present(key) else { return nil }
         return try IPAMFields(value, path: "\(path).\(key)")
     }
 
     /// The elements of an array field, each with its path (`key[i]`).
-    func array(_ key: String) throws(ConfigFieldError) -> [(JSONValue, String)]? {
+    public func array(_ key: String) throws(ConfigFieldError) -> [(JSONValue, String)]? {
         try read(key, expected: "an array") { $0.arrayValue }?.enumerated().map { ($0.element, "\(path).\(key)[\($0.offset)]") }
     }
 }
