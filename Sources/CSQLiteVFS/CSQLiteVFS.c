@@ -63,7 +63,7 @@ static void register_vfs(void) {
      * writes a header into every slot, touching about 22 fresh pages of heap.
      * A plugin run reads 8-10 pages; allocating slots as they are needed saves
      * about 13 page faults per run (each ~2 us on these VMs, plus the exit's
-     * freeing of them): ADD and DEL ~0.1 ms faster (docs/benchmarks.md). */
+     * freeing of them; docs/benchmarks.md, sixth pass). */
     (void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, (void *)0, 0, 0);
     base_vfs = sqlite3_vfs_find("unix");
     if (!base_vfs) return;
