@@ -33,12 +33,7 @@ import CSQLite
     @Test func aStoreSwitchedToARollbackJournalIsSwitchedBackOnOpen() throws {
         try withTemporaryDirectory { dir in
             let loc = try location(dir)
-            do {
-                let store = try LeaseStore.open(loc)
-                try store.write(lockTimeout: .seconds(5)) { tx throws in
-                    try tx.insert(sampleLease("10.9.0.1", container: "c1"))
-                }
-            }
+            try createStoreWithOneLease(loc)
             do {
                 // What an operator's `sqlite3 leases.db 'PRAGMA journal_mode=DELETE'` does.
                 let raw = try SQLiteConnection(path: loc.databasePath, flags: SQLITE_OPEN_READWRITE)

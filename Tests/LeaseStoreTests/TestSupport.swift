@@ -19,6 +19,15 @@ func location(_ dir: String, _ network: String = "net1") throws -> StoreLocation
     try StoreLocation(dataDir: dir, network: network)
 }
 
+/// Creates the store at `loc` holding one lease (`sampleLease(address)`) and
+/// closes it, for tests about what a later open finds.
+func createStoreWithOneLease(_ loc: StoreLocation, _ address: String = "10.9.0.1") throws {
+    let store = try LeaseStore.open(loc)
+    try store.write(lockTimeout: .seconds(5)) { tx throws in
+        try tx.insert(sampleLease(address, container: "c1"))
+    }
+}
+
 func address(_ text: String) -> IPAddress {
     guard let a = IPAddress(text) else { fatalError("bad test address \(text)") }
     return a

@@ -22,12 +22,7 @@ import CSQLiteVFS
     func reopeningAStoreLeavesTheWALInodeAlone() throws {
         try withTemporaryDirectory { dir in
             let loc = try location(dir)
-            do {
-                let store = try LeaseStore.open(loc)
-                try store.write(lockTimeout: .seconds(5)) { tx throws in
-                    try tx.insert(sampleLease("10.9.0.1", container: "c1"))
-                }
-            }
+            try createStoreWithOneLease(loc)
             let wal = loc.databasePath + "-wal"
             let before = try #require(changeTime(wal))
             usleep(20_000)
