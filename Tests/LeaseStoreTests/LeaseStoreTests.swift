@@ -114,6 +114,22 @@ private struct Boom: Error {}
                 try store.write(lockTimeout: timeout) { try $0.release(sampleLease("10.0.0.8"), reason: "del", at: Date()) }
             }
             #expect(try store.read { try $0.lease(at: address("10.0.0.5"))?.containerID } == "owner")
+            #expect(try store.read { try $0.history(of: address("10.0.0.5")) }.isEmpty)
+        }
+    }
+
+    /// The history row is what was stored, not the caller's copy of the lease.
+    @Test func releaseRecordsTheStoredLease() throws {
+        try withTemporaryDirectory { dir in
+            let store = try LeaseStore.open(try location(dir))
+            let stored = sampleLease("10.0.0.5")
+            try store.write(lockTimeout: timeout) { try $0.insert(stored) }
+            var callersCopy = stored
+            callersCopy.netns = "/var/run/netns/elsewhere"
+            callersCopy.hostInterface = nil
+            let at = Date(timeIntervalSince1970: 1_700_000_200)
+            try store.write(lockTimeout: timeout) { try $0.release(callersCopy, reason: "del", at: at) }
+            #expect(try store.read { try $0.history(of: stored.address) } == [LeaseRecord(lease: stored, endedAt: at, reason: "del")])
         }
     }
 
