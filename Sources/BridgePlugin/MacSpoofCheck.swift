@@ -32,7 +32,7 @@ struct MacSpoofCheck {
     /// Best effort and idempotent, like DEL.
     func remove(port: String, mac: MACAddress?) {
         guard let ctx = try? NftablesContext() else { return }
-        try? ctx.run("delete element bridge \(table) ports { \"\(port)\" }\n", operation: "delete")
-        if let mac { try? ctx.run("delete element bridge \(table) allowed { \"\(port)\" . \(mac) }\n", operation: "delete") }
+        _ = try? ctx.run("delete element bridge \(table) ports { \"\(port)\" }\n", operation: "delete")
+        if let mac { _ = try? ctx.run("delete element bridge \(table) allowed { \"\(port)\" . \(mac) }\n", operation: "delete") }
     }
 }
