@@ -38,20 +38,9 @@ extension ClusterConfig {
         return try ClusterConfig(cluster: cluster, hostName: hostName)
     }
 
-    /// The strings of an array field (each element must be a string).
-    private static func strings(_ fields: IPAMFields, _ key: String) throws(ConfigFieldError) -> [String]? {
-        guard let items = try fields.array(key) else { return nil }
-        var result: [String] = []
-        for (item, path) in items {
-            guard let text = item.stringValue else { throw IPAMFields.mismatch(path, "a string", item) }
-            result.append(text)
-        }
-        return result
-    }
-
     init(cluster raw: IPAMFields, hostName: () -> String) throws(ConfigFieldError) {
         guard let e = try raw.object("etcd") else { throw ConfigFieldError(field: "ipam.cluster.etcd", problem: "missing") }
-        let endpoints = try Self.strings(e, "endpoints") ?? []
+        let endpoints = try e.strings("endpoints") ?? []
         guard !endpoints.isEmpty else { throw ConfigFieldError(field: "ipam.cluster.etcd.endpoints", problem: "give at least one endpoint") }
         for (i, url) in endpoints.enumerated() {
             guard Self.validEndpoint(url) else {

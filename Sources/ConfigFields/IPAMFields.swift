@@ -55,6 +55,17 @@ public struct IPAMFields {
         return try IPAMFields(value, path: "\(path).\(key)")
     }
 
+    /// An array field whose elements must all be strings.
+    public func strings(_ key: String) throws(ConfigFieldError) -> [String]? {
+        guard let items = try array(key) else { return nil }
+        var result: [String] = []
+        for (item, itemPath) in items {
+            guard let text = item.stringValue else { throw Self.mismatch(itemPath, "a string", item) }
+            result.append(text)
+        }
+        return result
+    }
+
     /// The elements of an array field, each with its path (`key[i]`).
     public func array(_ key: String) throws(ConfigFieldError) -> [(JSONValue, String)]? {
         try read(key, expected: "an array") { $0.arrayValue }?.enumerated().map { ($0.element, "\(path).\(key)[\($0.offset)]") }

@@ -92,12 +92,8 @@ extension IPAMConfig {
     /// Decodes and validates an already parsed `ipam` object (the plugins have
     /// it from the network config; no re-encoding, no second parse).
     public init(ipam json: JSONValue) throws(ConfigFieldError) {
-        // Cluster mode is decoded only when the section asks for it, so a
-        // node-local run pays nothing for it.
-        var cluster: ClusterConfig?
-        if let section = json["cluster"], !section.isNull {
-            cluster = try ClusterConfig.parse(ipam: json)
-        }
+        // nil without a `cluster` key: a node-local run costs one lookup.
+        let cluster = try ClusterConfig.parse(ipam: json)
         try self.init(raw: Raw(json: json), clusterMode: cluster != nil)
         self.cluster = cluster
         operations = try OperationsConfig(ipam: json)

@@ -90,7 +90,7 @@ extension LeaseStore {
         // 1. The backup must be a healthy Holdfast store before anything changes.
         do {
             guard try Posix.fileSize(backupPath) ?? 0 > 0 else { throw .corrupt(path: backupPath, detail: "backup is missing or empty") }
-            let suspicion = try inspectFile(backupPath)
+            let suspicion = try inspectHeader(backupPath).suspicion
             let backup = try SQLiteConnection(path: backupPath, flags: SQLITE_OPEN_READONLY)
             if try classify(backup, suspicion: suspicion) {
                 throw .corrupt(path: backupPath, detail: "backup holds no Holdfast store")
@@ -148,7 +148,7 @@ extension LeaseStore {
     /// anything that is not an initialised, healthy Holdfast store.
     private static func openValidated(_ path: String) throws(StoreError) -> SQLiteConnection {
         guard try Posix.fileSize(path) ?? 0 > 0 else { throw .missing(path: path) }
-        let suspicion = try inspectFile(path)
+        let suspicion = try inspectHeader(path).suspicion
         let connection = try SQLiteConnection(path: path, flags: SQLITE_OPEN_READWRITE)
         connection.setBusyTimeout(milliseconds: 1000)
         if try classify(connection, suspicion: suspicion) { throw .missing(path: path) }

@@ -11,7 +11,7 @@ extension LeaseStore {
     ///   that is not a Holdfast store.
     public static func openBackup(_ path: String) throws(StoreError) -> LeaseStore {
         guard let size = try Posix.fileSize(path), size > 0 else { throw .missing(path: path) }
-        let suspicion = try inspectFile(path)
+        let suspicion = try inspectHeader(path).suspicion
         let connection = try SQLiteConnection(path: path, flags: SQLITE_OPEN_READONLY)
         connection.setBusyTimeout(milliseconds: readerBusyTimeoutMs)
         if try classify(connection, suspicion: suspicion) { throw .corrupt(path: path, detail: "holds no Holdfast store") }

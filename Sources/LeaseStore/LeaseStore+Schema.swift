@@ -79,14 +79,9 @@ extension LeaseStore {
 
     /// Cheap checks on the raw file before SQLite parses it: non-empty files must
     /// start with the SQLite magic, and, when no WAL could hold newer pages, must
-    /// be at least as long as their header says. Returns a reason the file looks
-    /// wrong (so `quick_check` should decide), or nil. Throws `.corrupt` for
-    /// files that cannot be a SQLite database at all.
-    static func inspectFile(_ path: String) throws(StoreError) -> String? {
-        try inspectHeader(path).suspicion
-    }
-
-    /// `inspectFile`, also reporting whether the header says WAL mode.
+    /// be at least as long as their header says. Reports a reason the file looks
+    /// wrong (so `quick_check` should decide) and whether it is in WAL mode.
+    /// Throws `.corrupt` for files that cannot be a SQLite database at all.
     static func inspectHeader(_ path: String) throws(StoreError) -> FileHeader {
         guard let size = try Posix.fileSize(path), size > 0 else { return FileHeader() }
         let header = try Posix.readPrefix(path, count: 100)

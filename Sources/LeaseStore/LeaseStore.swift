@@ -121,7 +121,7 @@ public final class LeaseStore {
     public static func openReadOnly(_ location: StoreLocation) throws(StoreError) -> LeaseStore {
         let path = location.databasePath
         guard let size = try Posix.fileSize(path), size > 0 else { throw .missing(path: path) }
-        let suspicion = try inspectFile(path)
+        let suspicion = try inspectHeader(path).suspicion
         let connection = try SQLiteConnection(path: path, flags: SQLITE_OPEN_READONLY)
         connection.setBusyTimeout(milliseconds: readerBusyTimeoutMs)
         if try classify(connection, suspicion: suspicion) { throw .missing(path: path) }

@@ -62,7 +62,7 @@ public struct LeaseTransaction {
         ) { stmt throws(StoreError) in
             result.append(try decodeLease(stmt, from: 0))
         }
-        if result.count > 1 { result.sort { $0.rangeSetIndex < $1.rangeSetIndex } }
+        result.sort { $0.rangeSetIndex < $1.rangeSetIndex }
         return result
     }
 
