@@ -110,13 +110,17 @@ public enum CNIDispatcher {
         _ = Unmanaged.passRetained(object)
     }
 
-    /// The process environment from `environ` (no Foundation `ProcessInfo` needed).
     /// When this plugin run started (first touched by `main`): deadlines that
     /// promise "the whole run ends within N ms" count from here.
     public static let started = ContinuousClock.now
 
+    /// The process environment from `environ` (no Foundation `ProcessInfo` needed).
+    /// Sized for every entry up front: growing a dictionary rehashes all it
+    /// holds, which cost a run as much as filling it.
     public static func processEnvironment() -> [String: String] {
-        var env: [String: String] = [:]
+        var count = 0
+        while environ[count] != nil { count += 1 }
+        var env = [String: String](minimumCapacity: count)
         var p = environ
         while let entry = p.pointee {
             // Split on the bytes: Character-level search costs grapheme breaking.

@@ -176,11 +176,18 @@ extension LeaseStore {
             BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'lease_epoch'; END;
         """
 
-    /// Adds the lease-epoch triggers to a store created before they existed.
+    /// The names `leaseEpochSQL` creates.
+    static let leaseEpochTriggers: Set<String> = ["leases_epoch_insert", "leases_epoch_update", "leases_epoch_delete"]
+
+    /// Adds the lease-epoch triggers to a store created before they existed
+    /// (or that lost one). Every open asks, so the question is the plainest
+    /// scan SQLite compiles: a LIKE filter compiled to twice the bytecode.
     static func ensureLeaseEpoch(_ connection: SQLiteConnection) throws(StoreError) {
-        let have = try connection.scalarInt(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'leases_epoch_%'") ?? 0
-        guard have < 3 else { return }
+        var missing = leaseEpochTriggers
+        try connection.query("SELECT name FROM sqlite_master WHERE type = 'trigger'") { stmt in
+            if let name = stmt.text(0) { missing.remove(name) }
+        }
+        guard !missing.isEmpty else { return }
         try connection.exec("BEGIN IMMEDIATE")
         do {
             try connection.exec(leaseEpochSQL)
