@@ -6,8 +6,8 @@ import LeaseStore
 public enum StatCounters {
     /// Adds to the counters (no row touched when both are zero).
     public static func add(_ txn: LeaseTransaction, allocations: Int = 0, releases: Int = 0) throws {
-        if allocations > 0 { try txn.setMeta(MetaKey.allocationsTotal, String(try value(txn, MetaKey.allocationsTotal) + Int64(allocations))) }
-        if releases > 0 { try txn.setMeta(MetaKey.releasesTotal, String(try value(txn, MetaKey.releasesTotal) + Int64(releases))) }
+        if allocations > 0 { try txn.increment(MetaKey.allocationsTotal, by: Int64(allocations)) }
+        if releases > 0 { try txn.increment(MetaKey.releasesTotal, by: Int64(releases)) }
     }
 
     /// (allocations, releases) since the store was created.

@@ -114,7 +114,7 @@ extension LeaseStore {
         let upsert = "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
         try fresh.query(upsert, [.text(MetaKey.restoredAt.rawValue), .text(String(now.milliseconds))])
         try fresh.query(upsert, [.text(MetaKey.restoredFrom.rawValue), .text(backupPath)])
-        try fresh.query(LeaseStore.bumpGenerationSQL)
+        try LeaseStore.bumpGeneration(fresh)
         try fresh.query("INSERT INTO audit (at, actor, action, detail) VALUES (?1, ?2, 'restore', ?3)",
                         [.int(now.milliseconds), .text(actor), .text("restored from \(backupPath)")])
         try fresh.exec("COMMIT")

@@ -204,13 +204,18 @@ public struct LeaseTransaction {
     public func setMeta(_ key: MetaKey, _ value: String?) throws(StoreError) {
         try checkWritable("setMeta")
         if let value {
-            try connection.query("""
-                INSERT INTO meta (key, value) VALUES (?1, ?2)
-                ON CONFLICT (key) DO UPDATE SET value = excluded.value
-                """, [.text(key.rawValue), .text(value)])
+            try connection.query(LeaseStore.upsertMetaSQL, [.text(key.rawValue), .text(value), .int(0)])
         } else {
             try connection.query("DELETE FROM meta WHERE key = ?1", [.text(key.rawValue)])
         }
+    }
+
+    /// Adds `amount` to the integer in meta `key` (a missing row counts from 0;
+    /// a value that is not an integer restarts at `amount`), in one statement
+    /// without reading it first.
+    public func increment(_ key: MetaKey, by amount: Int64) throws(StoreError) {
+        try checkWritable("increment")
+        try connection.query(LeaseStore.upsertMetaSQL, [.text(key.rawValue), .int(amount), .int(1)])
     }
 
     /// The store's write counter: incremented by every `write` that changed a row.
