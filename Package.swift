@@ -41,7 +41,10 @@ let package = Package(
         // -L/usr/lib/<triplet> pkg-config adds would come before the directory
         // scripts/build.sh uses to link libsqlite3 statically.
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // Headers only: libmnl is dlopen()ed on first use by CMnlLazy, which defines
+        // the libmnl functions Holdfast calls as forwarders (see CMnlLazy.c).
         .systemLibrary(name: "CMnl", providers: [.apt(["libmnl-dev"])]),
+        .target(name: "CMnlLazy", dependencies: ["CMnl"]),
         // Headers only: libnftables is dlopen()ed on first use (see Sources/CNftables/shim.h).
         .systemLibrary(name: "CNftables", providers: [.apt(["libnftables-dev"])]),
         // SQLite's unix VFS minus a directory fsync per process (see its header).
@@ -70,7 +73,7 @@ let package = Package(
         // The CNI protocol: environment, config, results per version, errors, dispatcher.
         .target(name: "CNI", dependencies: ["Addressing", "JSONCore", "SystemCalls"]),
         // Typed netlink over libmnl: links, addresses, routes, neighbours, namespaces.
-        .target(name: "Netlink", dependencies: ["Addressing", "CMnl", "SystemCalls"]),
+        .target(name: "Netlink", dependencies: ["Addressing", "CMnl", "CMnlLazy", "SystemCalls"]),
         // Test support only (no product links it): a recording netlink transport
         // that replays canned replies, for NetlinkTests and BridgePluginTests.
         .target(name: "NetlinkTesting", dependencies: ["Netlink", "CMnl"]),

@@ -110,7 +110,8 @@ gzip -9n <packaging/debian/changelog >"$doc/changelog.gz"
 install -m 644 packaging/debian/lintian-overrides "$root/usr/share/lintian/overrides/holdfast"
 
 # Depends: what the binaries link, as dpkg-shlibdeps reads it from the
-# installed libraries' symbols files (it wants a debian/control to look at).
+# installed libraries' symbols files (it wants a debian/control to look at),
+# plus libmnl0 in control.in: it is dlopen()ed (Sources/CMnlLazy), so not linked.
 mkdir -p "$stage/src/debian"
 printf 'Source: holdfast\n\nPackage: holdfast\nArchitecture: amd64\n' >"$stage/src/debian/control"
 depends="$(cd "$stage/src" && dpkg-shlibdeps -O --warnings=0 "$root"/usr/lib/cni/* "$root"/usr/sbin/* | sed -n 's/^shlibs:Depends=//p')"

@@ -69,9 +69,13 @@ for b in holdfast holdfast-ipam ipamctl holdfast-watchdog; do
     [ -x "$HOLDFAST_BIN_DIR/$b" ] || fail_lane "$HOLDFAST_BIN_DIR/$b missing (run scripts/build.sh)"
     copy_with_libs "$HOLDFAST_BIN_DIR/$b" "$root/opt/holdfast/bin/$b"
 done
-# libnftables is dlopen()ed by the bridge plugin (ipMasq), so ldd does not list it.
+# libnftables (ipMasq) and libmnl (netlink, Sources/CMnlLazy) are dlopen()ed,
+# so ldd does not list them.
 nft_lib=$(ls /usr/lib/x86_64-linux-gnu/libnftables.so.1 2>/dev/null || true)
 [ -n "$nft_lib" ] && copy_with_libs "$nft_lib" "$root/usr/lib/x86_64-linux-gnu/libnftables.so.1"
+mnl_lib=/usr/lib/x86_64-linux-gnu/libmnl.so.0
+[ -e "$mnl_lib" ] || fail_lane "$mnl_lib missing (scripts/setup.sh installs libmnl-dev)"
+copy_with_libs "$mnl_lib" "$root$mnl_lib"
 for p in $VM_CNI_PLUGINS; do copy_with_libs "/usr/lib/cni/$p" "$root/usr/lib/cni/$p"; done
 # Kernel modules with their dependencies (from modules.dep; the guest loads them
 # with busybox modprobe). Debian 6.1's modules are uncompressed (.ko).

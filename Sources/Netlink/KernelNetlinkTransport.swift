@@ -1,4 +1,5 @@
 import CMnl
+import CMnlLazy
 import Glibc
 
 /// The real transport: a bound NETLINK_ROUTE socket (close-on-exec) in the
@@ -21,6 +22,10 @@ public final class KernelNetlinkTransport: NetlinkTransport {
     /// Opens the socket with exactly these boolean `SOL_NETLINK` options
     /// (tests leave out strict checking to see filtered dumps refuse).
     public init(socketOptions: [Int32]) throws(NetlinkError) {
+        guard holdfast_mnl_load() == 0 else {
+            let reason = holdfast_mnl_load_error().map { String(cString: $0) } ?? "unknown error"
+            throw .system("loading libmnl.so.0 (\(reason))", errno: ELIBACC)
+        }
         guard let nl = mnl_socket_open2(NETLINK_ROUTE, Int32(SOCK_CLOEXEC.rawValue)) else {
             throw .system("mnl_socket_open(NETLINK_ROUTE)")
         }

@@ -366,3 +366,18 @@ def test_ipamctl_show_history_pools(data_dir):
     for args in (["show", "10.83.0.9"], ["show", "nobody"], ["history", "not-an-ip"], ["leases", "--network", "nosuch"]):
         p = ipamctl(*args, data_dir=data_dir, check=False)
         assert p.returncode != 0 and p.stderr.strip(), (args, p.stderr)
+
+
+def test_steady_add_and_del_do_not_load_libmnl(data_dir):
+    """libmnl is dlopen()ed on the first netlink call (Sources/CMnlLazy). A
+    store's first ADD reads the kernel to prove the store current, so it loads
+    it (which shows the LD_DEBUG check can see the library); the steady-state
+    ADD and DEL after it make no netlink call, so the loader must not map it."""
+    conf = ipam_conf(data_dir)
+    first = ipam("ADD", conf, container_id="c0", env_extra={"LD_DEBUG": "libs"})
+    assert first.ok, first
+    assert b"libmnl.so.0" in first.stderr
+    for command in ("ADD", "DEL"):
+        r = ipam(command, conf, container_id="c1", env_extra={"LD_DEBUG": "libs"})
+        assert r.ok, r
+        assert b"libmnl" not in r.stderr, command
