@@ -127,5 +127,5 @@ find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 deb="$out_dir/$pkg.deb"
 dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
-log "built $deb ($(du -h "$deb" | cut -f1), Depends: $depends)"
+log "built $deb ($(du -h "$deb" | cut -f1), Depends: $(sed -n "s/^Depends: //p" "$root/DEBIAN/control"))"
 echo "$deb"

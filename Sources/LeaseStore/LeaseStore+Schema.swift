@@ -180,8 +180,8 @@ extension LeaseStore {
     static let leaseEpochTriggers: Set<String> = ["leases_epoch_insert", "leases_epoch_update", "leases_epoch_delete"]
 
     /// Adds the lease-epoch triggers to a store created before they existed
-    /// (or that lost one). Every open asks, so the question is the plainest
-    /// scan SQLite compiles: a LIKE filter compiled to twice the bytecode.
+    /// (or that lost one). Asks for the three names exactly: a count of LIKE
+    /// matches would have taken a foreign trigger named like ours for one of them.
     static func ensureLeaseEpoch(_ connection: SQLiteConnection) throws(StoreError) {
         var missing = leaseEpochTriggers
         try connection.query("SELECT name FROM sqlite_master WHERE type = 'trigger'") { stmt in
