@@ -162,11 +162,12 @@ extension LeaseStore {
     }
 
     /// Triggers counting every change to the leases table, by anyone: the plugin,
-    /// `ipamctl`, or an operator with the `sqlite3` shell. The bridge plugin puts
-    /// the count in the stamp it leaves on the bridge, so an edit that keeps the
-    /// number of leases (an address changed in place, one row deleted and another
-    /// inserted) still tells the next ADD that the store moved.
-    static let leaseEpochSQL = """
+    /// `ipamctl`, or an operator with the `sqlite3` shell. The count (meta
+    /// `lease_epoch`) is part of the stamp every plugin write leaves in the
+    /// network's proof file, so any edit, even one that keeps the number of
+    /// leases (an address changed in place, one row deleted and another
+    /// inserted), tells the next ADD that the store moved.
+    static let leaseTriggersSQL = """
         INSERT OR IGNORE INTO meta (key, value) VALUES ('lease_epoch', '0');
         CREATE TRIGGER IF NOT EXISTS leases_epoch_insert AFTER INSERT ON leases
             BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'lease_epoch'; END;
@@ -176,21 +177,27 @@ extension LeaseStore {
             BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'lease_epoch'; END;
         """
 
-    /// The names `leaseEpochSQL` creates.
-    static let leaseEpochTriggers: Set<String> = ["leases_epoch_insert", "leases_epoch_update", "leases_epoch_delete"]
+    /// The names `leaseTriggersSQL` creates.
+    static let leaseTriggers: Set<String> = ["leases_epoch_insert", "leases_epoch_update", "leases_epoch_delete"]
 
-    /// Adds the lease-epoch triggers to a store created before they existed
-    /// (or that lost one). Asks for the three names exactly: a count of LIKE
-    /// matches would have taken a foreign trigger named like ours for one of them.
-    static func ensureLeaseEpoch(_ connection: SQLiteConnection) throws(StoreError) {
-        var missing = leaseEpochTriggers
+    /// Adds the lease triggers to a store created before they existed, or that
+    /// lost one (an operator's DROP TRIGGER). Rows may have changed while a
+    /// trigger was missing, so the same transaction moves the epoch on: every
+    /// stamp taken before is stale, and the next ADD compares the store with
+    /// the kernel. (The stamp used to carry a `count(*)` of the leases for this
+    /// case, which read every page of the table on every ADD and DEL.) Asks for
+    /// the names exactly: a count of LIKE matches would take a foreign trigger
+    /// named like ours for one of them.
+    static func ensureLeaseTriggers(_ connection: SQLiteConnection) throws(StoreError) {
+        var missing = leaseTriggers
         try connection.query("SELECT name FROM sqlite_master WHERE type = 'trigger'") { stmt in
             if let name = stmt.text(0) { missing.remove(name) }
         }
         guard !missing.isEmpty else { return }
         try connection.exec("BEGIN IMMEDIATE")
         do {
-            try connection.exec(leaseEpochSQL)
+            try connection.exec(leaseTriggersSQL)
+            try connection.exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'lease_epoch'")
             try connection.exec("COMMIT")
         } catch {
             try? connection.exec("ROLLBACK")
@@ -210,7 +217,7 @@ extension LeaseStore {
                 try connection.exec("PRAGMA user_version = \(schemaVersion)")
                 try connection.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', '0')")
             }
-            try connection.exec(leaseEpochSQL)
+            try connection.exec(leaseTriggersSQL)
             try connection.exec("COMMIT")
         } catch {
             try? connection.exec("ROLLBACK")

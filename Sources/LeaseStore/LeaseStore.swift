@@ -119,7 +119,7 @@ public final class LeaseStore {
         // and the main file after copying.
         try connection.exec("PRAGMA synchronous = NORMAL")
         try connection.keepWriteAheadLog()
-        if isNew { try createSchema(connection) } else { try ensureLeaseEpoch(connection) }
+        if isNew { try createSchema(connection) } else { try ensureLeaseTriggers(connection) }
         connection.setBusyTimeout(milliseconds: readerBusyTimeoutMs)
         return LeaseStore(location: location, connection: connection, readOnly: false)
     }
