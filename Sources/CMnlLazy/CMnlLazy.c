@@ -58,7 +58,6 @@ static struct {
     HF_MNL_VALUE_FUNCTIONS(HF_FIELD)
     HF_MNL_VOID_FUNCTIONS(HF_FIELD)
 #undef HF_FIELD
-    struct mnl_socket *(*mnl_socket_open)(int bus);
     struct mnl_socket *(*mnl_socket_open2)(int bus, int flags);
 } table;
 
@@ -78,7 +77,6 @@ static void load(void) {
     if (!(*(void **)&table.name = dlsym(handle, #name))) goto missing;
     HF_MNL_VALUE_FUNCTIONS(HF_RESOLVE)
     HF_MNL_VOID_FUNCTIONS(HF_RESOLVE)
-    HF_RESOLVE(struct mnl_socket *, mnl_socket_open, (int), ())
     HF_RESOLVE(struct mnl_socket *, mnl_socket_open2, (int, int), ())
 #undef HF_RESOLVE
     load_status = 0;
@@ -97,7 +95,7 @@ const char *holdfast_mnl_load_error(void) {
     return load_error;
 }
 
-// Sockets are opened through mnl_socket_open/open2, which report a failed load
+// Sockets are opened through mnl_socket_open2, which reports a failed load
 // as ELIBACC (KernelNetlinkTransport names the loader's error). Building a
 // message needs no socket, so these can come first; without libmnl (a broken
 // install: the package depends on libmnl0, and before this file the loader
@@ -117,11 +115,6 @@ HF_MNL_VALUE_FUNCTIONS(HF_FORWARD)
     void name params { require_loaded(#name); table.name args; }
 HF_MNL_VOID_FUNCTIONS(HF_FORWARD_VOID)
 #undef HF_FORWARD_VOID
-
-struct mnl_socket *mnl_socket_open(int bus) {
-    if (holdfast_mnl_load() != 0) { errno = ELIBACC; return NULL; }
-    return table.mnl_socket_open(bus);
-}
 
 struct mnl_socket *mnl_socket_open2(int bus, int flags) {
     if (holdfast_mnl_load() != 0) { errno = ELIBACC; return NULL; }

@@ -21,14 +21,6 @@ extension LeaseTransaction {
 }
 
 extension LeaseTransaction {
-    /// How many leases the store holds (any state).
-    public func leaseCount() throws(StoreError) -> Int {
-        checkOpen()
-        return Int(try connection.scalarInt("SELECT count(*) FROM leases") ?? 0)
-    }
-}
-
-extension LeaseTransaction {
     /// How many times any lease row was inserted, updated or deleted, by any
     /// client (kept by triggers): changes even when the lease count does not.
     public func leaseEpoch() throws(StoreError) -> Int64 {

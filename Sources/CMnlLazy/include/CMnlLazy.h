@@ -8,9 +8,10 @@
 
 /// Loads libmnl.so.0 and resolves every forwarded function, once. 0 when
 /// loaded; -1 when it cannot be (the error is then in
-/// `holdfast_mnl_load_error`). The socket-opening forwarders call it and fail
-/// with ELIBACC instead of crashing; the others are only reached once a
-/// socket is open.
+/// `holdfast_mnl_load_error`). The socket-opening forwarder fails with
+/// ELIBACC then; the others (message building can come before any socket)
+/// stop the process with the reason on stderr, since they have nothing to
+/// return. KernelNetlinkTransport calls this before opening its socket.
 int holdfast_mnl_load(void);
 
 /// dlerror()'s text for a failed load; NULL when the load succeeded or was not tried.
